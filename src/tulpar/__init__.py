@@ -1,0 +1,1 @@
+"""Tulpar: travel-eSIM plans for Kazakhstan."""

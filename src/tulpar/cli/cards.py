@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from tulpar import clock
+from tulpar.balance import service as balance_service
+from tulpar.card import importer
+from tulpar.cli.common import command_transaction, console, errors
+from tulpar.errors import InvalidInputError
+from tulpar.money import Money
+from tulpar.units import format_data, format_minutes
+
+app = typer.Typer(no_args_is_help=True, help="Cards (eSIMs).")
+
+
+class _ByteCounter:
+    """Wraps a text file and reports bytes read, so the progress bar tracks the file size."""
+
+    def __init__(self, path: Path, progress: Progress, task_id: object) -> None:
+        self._file = path.open(encoding="utf-8-sig", newline="")
+        self._progress = progress
+        self._task_id = task_id
+
+    def __iter__(self) -> _ByteCounter:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._file)
+        self._progress.advance(self._task_id, len(line.encode()))  # type: ignore[arg-type]
+        return line
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@app.command("import")
+def import_cards(file: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
+    """Import cards from FILE.csv (header iccid,msisdn,imsi,eid,activation_code,language).
+
+    Bad rows are reported with their line numbers and import nothing; good rows are imported.
+    """
+    progress = Progress(
+        TextColumn("importing"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+        console=console, transient=True,
+    )
+    with progress:
+        task_id = progress.add_task("import", total=file.stat().st_size)
+        stream = _ByteCounter(file, progress, task_id)
+        try:
+            with command_transaction() as session:
+                report = importer.import_rows(session, importer.read_rows(stream))  # type: ignore[arg-type]
+        except InvalidInputError as error:
+            errors.print(f"[red]error:[/red] {error.detail}")
+            raise typer.Exit(1) from error
+        finally:
+            stream.close()
+    for row_error in report.errors:
+        errors.print(f"[red]line {row_error.line}:[/red] {row_error.message}")
+    console.print(f"imported {report.imported} cards, {len(report.errors)} rows rejected")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command("show")
+def show(card: str = typer.Argument(..., help="ICCID or phone number")) -> None:
+    """State, validity (local time), allowances, wallet and bundles of one card."""
+    with command_transaction() as session:
+        balance = balance_service.balance_for(session, card)
+    console.print(f"[bold]{balance.iccid}[/bold]  {balance.msisdn or ''}  state: {balance.state}")
+    if balance.validity_ends_at_local is not None:
+        console.print(f"valid until {balance.validity_ends_at_local:%Y-%m-%d %H:%M} (UTC+5)")
+    console.print(
+        "data: " + _allowance(balance.data_bytes.unlimited, balance.data_bytes.remaining, format_data)
+        + "   voice: "
+        + _allowance(balance.voice_seconds.unlimited, balance.voice_seconds.remaining, format_minutes)
+        + "   sms: "
+        + _allowance(balance.sms_count.unlimited, balance.sms_count.remaining, str)
+    )
+    console.print(f"wallet: {Money(balance.wallet.amount_minor, balance.wallet.currency).format()}")
+    table = Table("bundle", "plan", "state", "starts (UTC+5)", "expires (UTC+5)", "data left")
+    for bundle in balance.bundles:
+        table.add_row(
+            str(bundle.id),
+            bundle.plan_code,
+            bundle.state,
+            f"{clock.to_local(bundle.starts_at):%Y-%m-%d %H:%M}",
+            f"{clock.to_local(bundle.expires_at):%Y-%m-%d %H:%M}",
+            _allowance(bundle.data_bytes.unlimited, bundle.data_bytes.remaining, format_data),
+        )
+    console.print(table)
+
+
+def _allowance(unlimited: bool, remaining: int | None, render: object) -> str:
+    if unlimited:
+        return "unlimited"
+    assert callable(render)
+    return str(render(remaining or 0))

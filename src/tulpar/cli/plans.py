@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from tulpar.catalog import service
+from tulpar.cli.common import command_transaction, console
+from tulpar.money import Money
+from tulpar.units import format_data, format_minutes
+
+app = typer.Typer(no_args_is_help=True, help="The plan catalog.")
+
+
+@app.command("list")
+def list_plans() -> None:
+    """Show every plan with allowances, validity and prices."""
+    with command_transaction() as session:
+        plans = service.all_plans(session)
+        table = Table("code", "name (en)", "days", "data", "voice", "sms", "prices", "policy")
+        for plan in plans:
+            table.add_row(
+                plan.code,
+                plan.names["en"],
+                str(plan.validity_days),
+                "unlimited" if plan.data_bytes is None else format_data(plan.data_bytes),
+                "unlimited" if plan.voice_seconds is None else format_minutes(plan.voice_seconds),
+                "unlimited" if plan.sms_count is None else str(plan.sms_count),
+                ", ".join(Money(p.amount_minor, p.currency).format() for p in plan.prices),
+                plan.renewal_policy.value + (" + rollover" if plan.rollover else ""),
+            )
+    console.print(table)

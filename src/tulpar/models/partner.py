@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ARRAY, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tulpar.models.base import Base, created_at_column, identity_pk
+
+
+class Partner(Base):
+    """A reseller or carrier system that calls the API with a key."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = identity_pk()
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class ApiKey(Base):
+    """Only a SHA-256 of the secret is stored; the key is shown once when created."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = identity_pk()
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    created_at: Mapped[datetime] = created_at_column()
+    revoked_at: Mapped[datetime | None]

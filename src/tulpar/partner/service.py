@@ -1,0 +1,72 @@
+"""Partner systems and their API keys (``Authorization: Bearer tlp_<prefix>_<secret>``)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from tulpar.errors import ForbiddenError, InvalidInputError, UnauthorizedError
+from tulpar.models import ApiKey, Partner
+from tulpar.partner import repository
+
+SCOPES = ("partner", "carrier")
+KEY_PREFIX = "tlp"
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerIdentity:
+    partner_id: int
+    name: str
+    scopes: frozenset[str]
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(session: Session, name: str, *, scopes: list[str]) -> tuple[Partner, str]:
+    """Create the partner if new and issue a key. The plaintext key is returned only here."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInputError("A partner name has 1 to 120 characters")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise InvalidInputError(f"Scopes must be among {', '.join(SCOPES)}")
+    partner = repository.partner_by_name(session, name)
+    if partner is None:
+        partner = Partner(name=name)
+        repository.add(session, partner)
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    repository.add(
+        session,
+        ApiKey(
+            partner_id=partner.id,
+            prefix=prefix,
+            secret_sha256=_digest(secret),
+            scopes=sorted(set(scopes)),
+        ),
+    )
+    return partner, f"{KEY_PREFIX}_{prefix}_{secret}"
+
+
+def authenticate(session: Session, presented: str | None, *, scope: str) -> PartnerIdentity:
+    """The partner behind a key; raises 401 for a bad key and 403 for a missing scope."""
+    if not presented:
+        raise UnauthorizedError()
+    parts = presented.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        raise UnauthorizedError()
+    found = repository.active_key_with_partner(session, parts[1])
+    if found is None:
+        raise UnauthorizedError()
+    key, partner = found
+    if not hmac.compare_digest(key.secret_sha256, _digest(parts[2])):
+        raise UnauthorizedError()
+    if scope not in key.scopes:
+        raise ForbiddenError(f"This key lacks the {scope!r} scope")
+    return PartnerIdentity(partner_id=partner.id, name=partner.name, scopes=frozenset(key.scopes))
