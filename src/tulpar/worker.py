@@ -7,16 +7,19 @@ import asyncio
 import structlog
 
 from tulpar.db import libpq_url
-from tulpar.jobs import worker_app
+from tulpar.jobs import app, worker_connector
 
 log = structlog.get_logger()
 
 
 async def run_worker(*, concurrency: int = 4, wait: bool = True) -> None:
     plain_url = libpq_url()
-    async with worker_app(plain_url).open_async() as job_app:
-        log.info("worker.started", concurrency=concurrency)
-        await job_app.run_worker_async(concurrency=concurrency, wait=wait, install_signal_handlers=False)
+    with app.replace_connector(worker_connector(plain_url)):
+        async with app.open_async():
+            log.info("worker.started", concurrency=concurrency)
+            await app.run_worker_async(
+                concurrency=concurrency, wait=wait, install_signal_handlers=False
+            )
 
 
 def main(concurrency: int = 4) -> None:

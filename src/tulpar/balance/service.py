@@ -33,7 +33,9 @@ def _one(kind: AllowanceKind, bundle: Bundle) -> Allowance:
 def balance_of(session: Session, card: Card) -> CardBalance:
     now = clock.now()
     state = card_service.effective_state(card, now=now)
-    current = bundle_service.valid_bundles(session, card, at=now) if state is CardState.active else []
+    current = (
+        bundle_service.valid_bundles(session, card, at=now) if state is CardState.active else []
+    )
     plan_codes = catalog_repository.codes_by_id(session)
     wallet = wallet_service.balance(session, card_id=card.id)
     data, voice, sms = (_total(kind, current) for kind in ALLOWANCE_KINDS)

@@ -10,7 +10,7 @@ from tulpar.models import Bundle, BundleState, Plan
 LIVE_STATES = (BundleState.scheduled, BundleState.active, BundleState.exhausted)
 
 
-def _valid_at(at: datetime) -> Select[tuple[Bundle]]:
+def _valid_at(at: datetime) -> Select[Bundle]:
     return select(Bundle).where(
         Bundle.state.in_(LIVE_STATES), Bundle.starts_at <= at, Bundle.expires_at > at
     )
@@ -23,12 +23,7 @@ def valid_at(session: Session, card_id: int, *, at: datetime) -> list[Bundle]:
 
 
 def running_for_update(session: Session, card_id: int, *, at: datetime) -> list[Bundle]:
-    query = (
-        _valid_at(at)
-        .where(Bundle.card_id == card_id)
-        .order_by(Bundle.id)
-        .with_for_update()
-    )
+    query = _valid_at(at).where(Bundle.card_id == card_id).order_by(Bundle.id).with_for_update()
     return list(session.scalars(query))
 
 
@@ -63,7 +58,7 @@ def due_to_start_for_update(session: Session, *, now: datetime) -> list[tuple[Bu
         .order_by(Bundle.id)
         .with_for_update(of=Bundle, skip_locked=True)
     )
-    return [(bundle, plan) for bundle, plan in session.execute(query).tuples()]
+    return [(bundle, plan) for bundle, plan in session.execute(query)]
 
 
 def ended_at_for_update(session: Session, card_id: int, *, ended_at: datetime) -> list[Bundle]:

@@ -34,7 +34,9 @@ def apply_plan(
     now = clock.now()
     card = card_service.get_for_update(session, card.id)
     card_service.ensure_renewable(card, now=now)
-    current_end = card.validity_ends_at if card.validity_ends_at and card.validity_ends_at > now else now
+    current_end = (
+        card.validity_ends_at if card.validity_ends_at and card.validity_ends_at > now else now
+    )
     validity = timedelta(days=plan.validity_days)
     log = _Ledger(session, card_id=card.id, order_id=order_id, actor=actor, reason=reason)
 
@@ -55,9 +57,7 @@ def apply_plan(
         repository.add(session, bundle)
         log.grant(bundle, cause=cause)
 
-    card_service.mark_active(
-        card, validity_ends_at=max(bundle.expires_at, current_end), now=now
-    )
+    card_service.mark_active(card, validity_ends_at=max(bundle.expires_at, current_end), now=now)
     session.flush()
     return bundle
 
@@ -125,7 +125,9 @@ def _replace(log: _Ledger, old: Bundle, *, by: Bundle, carry_over: bool, now: da
         if not left:
             continue
         target = kind.remaining(by)
-        cause = LedgerCause.rollover if carry_over and target is not None else LedgerCause.replacement
+        cause = (
+            LedgerCause.rollover if carry_over and target is not None else LedgerCause.replacement
+        )
         kind.set_remaining(old, 0)
         log.entry(old, kind.account, delta=-left, before=left, cause=cause)
         if cause is LedgerCause.rollover:
@@ -141,7 +143,9 @@ def run_schedule(session: Session, *, now: datetime) -> tuple[int, int]:
     started = 0
     for bundle, plan in repository.due_to_start_for_update(session, now=now):
         if plan.rollover:
-            log = _Ledger(session, card_id=bundle.card_id, order_id=bundle.order_id, actor=None, reason=None)
+            log = _Ledger(
+                session, card_id=bundle.card_id, order_id=bundle.order_id, actor=None, reason=None
+            )
             for previous in repository.ended_at_for_update(
                 session, bundle.card_id, ended_at=bundle.starts_at
             ):

@@ -34,4 +34,6 @@ def plan_out(plan: Plan) -> PlanOut:
 @router.get("/plans", response_model=PlanList)
 def list_plans(session: DbSession, channel: Channel | None = None) -> PlanList:
     """Plans on sale now, optionally only those sold on one channel. Public."""
-    return PlanList(data=[plan_out(plan) for plan in service.sellable_plans(session, channel=channel)])
+    return PlanList(
+        data=[plan_out(plan) for plan in service.sellable_plans(session, channel=channel)]
+    )

@@ -19,7 +19,7 @@ def sellable(session: Session, *, at: datetime, channel: str | None) -> list[Pla
         .order_by(Plan.validity_days, Plan.code)
     )
     if channel is not None:
-        query = query.where(Plan.channels.any(channel))
+        query = query.where(Plan.channels.contains([channel]))
     return list(session.scalars(query))
 
 
@@ -43,4 +43,4 @@ def add(session: Session, plan: Plan, prices: dict[str, int]) -> Plan:
 
 
 def codes_by_id(session: Session) -> dict[int, str]:
-    return {plan_id: code for plan_id, code in session.execute(select(Plan.id, Plan.code)).tuples()}
+    return {int(row.id): str(row.code) for row in session.execute(select(Plan.id, Plan.code))}

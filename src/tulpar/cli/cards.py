@@ -44,8 +44,12 @@ def import_cards(file: Path = typer.Argument(..., exists=True, dir_okay=False)) 
     Bad rows are reported with their line numbers and import nothing; good rows are imported.
     """
     progress = Progress(
-        TextColumn("importing"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
-        console=console, transient=True,
+        TextColumn("importing"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
     )
     with progress:
         task_id = progress.add_task("import", total=file.stat().st_size)
@@ -74,9 +78,12 @@ def show(card: str = typer.Argument(..., help="ICCID or phone number")) -> None:
     if balance.validity_ends_at_local is not None:
         console.print(f"valid until {balance.validity_ends_at_local:%Y-%m-%d %H:%M} (UTC+5)")
     console.print(
-        "data: " + _allowance(balance.data_bytes.unlimited, balance.data_bytes.remaining, format_data)
+        "data: "
+        + _allowance(balance.data_bytes.unlimited, balance.data_bytes.remaining, format_data)
         + "   voice: "
-        + _allowance(balance.voice_seconds.unlimited, balance.voice_seconds.remaining, format_minutes)
+        + _allowance(
+            balance.voice_seconds.unlimited, balance.voice_seconds.remaining, format_minutes
+        )
         + "   sms: "
         + _allowance(balance.sms_count.unlimited, balance.sms_count.remaining, str)
     )

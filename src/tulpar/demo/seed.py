@@ -91,13 +91,22 @@ def _ensure_card(session: Session, demo: DemoCard) -> Card:
         applied_at = clock.now() - timedelta(days=demo.applied_days_ago)
         with clock.frozen(applied_at):
             bundle = bundle_service.apply_plan(
-                session, card, plan, cause=LedgerCause.manual_credit, actor=DEMO_ACTOR,
+                session,
+                card,
+                plan,
+                cause=LedgerCause.manual_credit,
+                actor=DEMO_ACTOR,
                 reason="demo scenario",
             )
             if demo.data_used_fraction and bundle.data_bytes_granted:
                 used = int(bundle.data_bytes_granted * demo.data_used_fraction)
                 bundle_service.adjust(
-                    session, bundle, DATA, delta=-used, cause=LedgerCause.usage, actor=DEMO_ACTOR,
+                    session,
+                    bundle,
+                    DATA,
+                    delta=-used,
+                    cause=LedgerCause.usage,
+                    actor=DEMO_ACTOR,
                     reason="demo usage",
                 )
     return card

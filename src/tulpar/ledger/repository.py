@@ -52,7 +52,7 @@ _WALLET_MISMATCHES = text(
 
 
 def mismatches(session: Session, *, card_id: int | None) -> list[dict[str, object]]:
-    rows = []
+    rows: list[dict[str, object]] = []
     for query in (_ALLOWANCE_MISMATCHES, _WALLET_MISMATCHES):
         rows.extend(dict(row._mapping) for row in session.execute(query, {"card_id": card_id}))
     return rows

@@ -10,7 +10,9 @@ from tulpar.models import Base
 target_metadata = Base.metadata
 
 
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     # procrastinate owns its tables; they come from its own schema file.
     return not (type_ == "table" and name is not None and name.startswith("procrastinate"))
 

@@ -17,7 +17,7 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: DateTime(timezone=True), int: BigInteger}
+    type_annotation_map = {datetime: DateTime(timezone=True), int: BigInteger}  # noqa: RUF012
 
 
 def str_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
@@ -39,5 +39,3 @@ def created_at_column() -> Mapped[datetime]:
 
 def identity_pk() -> Mapped[int]:
     return mapped_column(BigInteger, primary_key=True, autoincrement=True)
-
-

@@ -29,9 +29,7 @@ class Card(Base):
         CheckConstraint("iccid ~ '^89[0-9]{16,18}$'", name="iccid_format"),
         CheckConstraint("eid IS NULL OR eid ~ '^[0-9]{32}$'", name="eid_format"),
         CheckConstraint("msisdn IS NULL OR msisdn ~ '^\\+[1-9][0-9]{6,14}$'", name="msisdn_e164"),
-        CheckConstraint(
-            "language IN ('zh-Hans', 'ru', 'kk', 'en')", name="language_supported"
-        ),
+        CheckConstraint("language IN ('zh-Hans', 'ru', 'kk', 'en')", name="language_supported"),
         Index("ix_cards_state_validity_ends_at", "state", "validity_ends_at"),
         # A recycled number may reappear on a new card once the old one is terminated.
         Index(

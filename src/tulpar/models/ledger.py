@@ -35,9 +35,7 @@ class LedgerEntry(Base):
     __table_args__ = (
         CheckConstraint("balance_after = balance_before + delta", name="arithmetic"),
         CheckConstraint("balance_after >= 0", name="never_negative"),
-        CheckConstraint(
-            "(account = 'wallet') = (bundle_id IS NULL)", name="bundle_iff_allowance"
-        ),
+        CheckConstraint("(account = 'wallet') = (bundle_id IS NULL)", name="bundle_iff_allowance"),
         Index("ix_ledger_entries_card_id_created_at", "card_id", "created_at"),
         Index("ix_ledger_entries_bundle_id", "bundle_id"),
     )

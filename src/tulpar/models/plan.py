@@ -30,9 +30,7 @@ class Plan(Base):
     __table_args__ = (
         CheckConstraint("validity_days > 0", name="validity_positive"),
         CheckConstraint("data_bytes IS NULL OR data_bytes >= 0", name="data_non_negative"),
-        CheckConstraint(
-            "voice_seconds IS NULL OR voice_seconds >= 0", name="voice_non_negative"
-        ),
+        CheckConstraint("voice_seconds IS NULL OR voice_seconds >= 0", name="voice_non_negative"),
         CheckConstraint("sms_count IS NULL OR sms_count >= 0", name="sms_non_negative"),
         CheckConstraint(
             "names ?& array['zh-Hans', 'ru', 'kk', 'en']", name="names_in_all_languages"

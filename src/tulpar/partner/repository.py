@@ -21,5 +21,5 @@ def active_key_with_partner(session: Session, prefix: str) -> tuple[ApiKey, Part
         .join(Partner, Partner.id == ApiKey.partner_id)
         .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
     )
-    row = session.execute(query).tuples().one_or_none()
+    row = session.execute(query).one_or_none()
     return None if row is None else (row[0], row[1])

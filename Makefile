@@ -1,0 +1,34 @@
+# One entry point for people and CI. Each target bootstraps what it needs:
+# a local virtualenv with uv (if uv is not on PATH), then `uv sync` from uv.lock.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+PYTEST_WORKERS ?= auto
+
+.PHONY: demo test test-embedded lint typecheck check bench-rating sync
+
+$(TOOLS)/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv
+
+sync: $(UV)
+	$(UV) sync --frozen --quiet
+
+demo: sync  ## Run the main job: database, demo data, web + worker
+	$(UV) run --frozen tulpar demo
+
+test: sync  ## The whole test suite (embedded PostgreSQL unless DATABASE_URL is set)
+	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) -q $(PYTEST_ARGS)
+
+test-embedded: sync  ## Migrations + smoke tests on the embedded PostgreSQL (DATABASE_URL unset)
+	env -u DATABASE_URL $(UV) run --frozen pytest -q -m embedded_smoke $(PYTEST_ARGS)
+
+lint: sync
+	$(UV) run --frozen ruff check src tests bench
+	$(UV) run --frozen ruff format --check src tests bench
+
+typecheck: sync
+	$(UV) run --frozen mypy
+
+check: lint typecheck test
