@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from tulpar.catalog import service
 from tulpar.cli.common import command_transaction, console
@@ -16,7 +16,8 @@ def list_plans() -> None:
     """Show every plan with allowances, validity and prices."""
     with command_transaction() as session:
         plans = service.all_plans(session)
-        table = Table("code", "name (en)", "days", "data", "voice", "sms", "prices", "policy")
+        table = Table("name (en)", "days", "data", "voice", "sms", "prices", "policy")
+        table.columns.insert(0, Column("code", no_wrap=True))
         for plan in plans:
             table.add_row(
                 plan.code,

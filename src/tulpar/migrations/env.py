@@ -5,6 +5,7 @@ from sqlalchemy import pool
 
 import tulpar.models  # noqa: F401 - registers every table
 from tulpar.db import build_engine, libpq_url
+from tulpar.migrations.env_filters import include_object
 from tulpar.models import Base
 
 target_metadata = Base.metadata

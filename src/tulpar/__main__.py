@@ -1,0 +1,3 @@
+from tulpar.cli import main
+
+main()

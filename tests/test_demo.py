@@ -1,0 +1,105 @@
+"""`tulpar demo` is the main job: it must seed idempotently and serve what it prints."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tulpar.demo import seed
+from tulpar.models import Bundle, Card, LedgerEntry, Partner, Plan
+
+
+def _counts(session: Session) -> tuple[int, ...]:
+    return tuple(
+        session.scalar(select(func.count()).select_from(model)) or 0
+        for model in (Card, Plan, Bundle, LedgerEntry, Partner)
+    )
+
+
+def test_seeding_twice_duplicates_nothing(session: Session, tmp_path: Path) -> None:
+    seed.seed(session)
+    first_key = seed.demo_partner_key(session, tmp_path / "key.txt")
+    after_first = _counts(session)
+
+    seed.seed(session)
+    second_key = seed.demo_partner_key(session, tmp_path / "key.txt")
+
+    assert _counts(session) == after_first
+    assert first_key == second_key
+    assert after_first[0] == len(seed.DEMO_CARDS)
+
+
+def test_demo_cards_are_in_the_promised_states(session: Session) -> None:
+    from tulpar.balance import service as balance_service
+
+    seed.seed(session)
+    states = {
+        demo.label: balance_service.balance_for(session, demo.iccid) for demo in seed.DEMO_CARDS
+    }
+
+    assert states["active"].state == "active"
+    expiring = states["expiring within 24 h"]
+    assert expiring.state == "active"
+    assert expiring.validity_ends_at is not None
+    assert states["data exhausted"].data_bytes.remaining == 0
+    assert states["data exhausted"].state == "active"
+    assert states["expired, in grace period"].state == "expired"
+    assert states["new (no plan yet)"].state == "inventory"
+    assert states["terminated (grace over)"].state == "terminated"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_demo_command_serves_balances(
+    committed: sessionmaker[Session], database_url: str, tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "TULPAR_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tulpar", "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("demo did not come up in 60 s")
+        key = (tmp_path / "demo-partner-key.txt").read_text().strip()
+        card = seed.DEMO_CARDS[0]
+        answer = httpx.get(
+            f"{base}/v1/cards/{card.iccid}/balance",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=5,
+        )
+        assert answer.status_code == 200
+        assert answer.json()["state"] == "active"
+        assert answer.json()["validity_ends_at"] is not None
+        assert answer.json()["data_bytes"]["remaining"] > 0
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert key in output
+    assert card.iccid in output
