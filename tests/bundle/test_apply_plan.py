@@ -22,6 +22,7 @@ from tulpar.models import (
     CardState,
     LedgerCause,
     LedgerEntry,
+    Plan,
     RenewalPolicy,
 )
 from tulpar.units import GB
@@ -71,7 +72,7 @@ class TestExtend:
 
     def test_an_active_card_keeps_its_remaining_days(self, session: Session) -> None:
         plan = create_plan(session, validity_days=7)
-        card, first = create_active_card(session, plan=plan, days_ago=2)  # 5 days left
+        card, _ = create_active_card(session, plan=plan, days_ago=2)  # 5 days left
 
         second = _apply(session, card, plan)
 

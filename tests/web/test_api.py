@@ -45,7 +45,7 @@ def test_plans_lists_prices_and_explicit_unlimited(client: TestClient, session: 
 def test_balance_by_iccid_and_by_phone_number(
     client: TestClient, session: Session, partner_key: str
 ) -> None:
-    card, bundle = create_active_card(session, msisdn="+77015550101")
+    card, _ = create_active_card(session, msisdn="+77015550101")
     session.commit()
 
     by_iccid = client.get(f"/v1/cards/{card.iccid}/balance", headers=_auth(partner_key))
