@@ -30,14 +30,9 @@ from tulpar.units import GB
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 
 
-def _apply(session: Session, card: Card, plan: object) -> Bundle:
+def _apply(session: Session, card: Card, plan: Plan) -> Bundle:
     return bundle_service.apply_plan(
-        session,
-        card,
-        plan,
-        cause=LedgerCause.order,
-        actor="test",
-        reason="test",  # type: ignore[arg-type]
+        session, card, plan, cause=LedgerCause.order, actor="test", reason="test"
     )
 
 
