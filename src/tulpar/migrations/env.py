@@ -11,13 +11,6 @@ from tulpar.models import Base
 target_metadata = Base.metadata
 
 
-def include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    # procrastinate owns its tables; they come from its own schema file.
-    return not (type_ == "table" and name is not None and name.startswith("procrastinate"))
-
-
 def run_migrations_online() -> None:
     plain_url = context.config.attributes.get("plain_url") or libpq_url()
     connectable = build_engine(plain_url, poolclass=pool.NullPool)
