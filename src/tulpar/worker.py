@@ -12,15 +12,18 @@ from tulpar.jobs import app, worker_connector
 log = structlog.get_logger()
 
 
-async def run_worker(*, concurrency: int = 4, wait: bool = True) -> None:
+async def run_worker(
+    *, concurrency: int = 4, wait: bool = True, handle_signals: bool = False
+) -> None:
     plain_url = libpq_url()
     with app.replace_connector(worker_connector(plain_url)):
         async with app.open_async():
             log.info("worker.started", concurrency=concurrency)
             await app.run_worker_async(
-                concurrency=concurrency, wait=wait, install_signal_handlers=False
+                concurrency=concurrency, wait=wait, install_signal_handlers=handle_signals
             )
 
 
 def main(concurrency: int = 4) -> None:
-    asyncio.run(run_worker(concurrency=concurrency))
+    # Standalone: procrastinate turns SIGINT/SIGTERM into a graceful stop (finish running jobs).
+    asyncio.run(run_worker(concurrency=concurrency, handle_signals=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,3 +27,9 @@ def command_transaction() -> Iterator[Session]:
     except TulparError as error:
         errors.print(f"[red]error:[/red] {error.detail}")
         raise typer.Exit(1) from error
+
+
+def exit_normally_on_sigterm() -> None:
+    """uvicorn re-raises the signal it stopped on; with the default SIGTERM action the process
+    would die without running exit handlers, leaving the embedded PostgreSQL running."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

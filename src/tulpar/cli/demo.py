@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from tulpar.cli.common import console
+from tulpar.cli.common import console, exit_normally_on_sigterm
 from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker, libpq_url, transaction
 from tulpar.demo import seed
@@ -55,6 +55,7 @@ def demo(
     )
     if seed_only:
         return
+    exit_normally_on_sigterm()
     asyncio.run(_run_web_and_worker(host=host, port=port))
 
 

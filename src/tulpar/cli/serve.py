@@ -4,6 +4,7 @@ import typer
 import uvicorn
 
 from tulpar import worker as worker_module
+from tulpar.cli.common import exit_normally_on_sigterm
 from tulpar.web.app import create_app
 
 
@@ -12,6 +13,7 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on"),
 ) -> None:
     """Run the web app and API (no worker; start `tulpar worker` beside it)."""
+    exit_normally_on_sigterm()
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
