@@ -25,6 +25,35 @@ class Settings(BaseSettings):
     grace_period_days: int = Field(default=30, ge=0)
     local_timezone: str = "Asia/Almaty"
     environment: str = "development"
+    # Carrier / eSIM platform (provisioning). TULPAR_CARRIER_URL: the carrier's API base URL.
+    carrier_url: str | None = None
+    carrier_timeout_seconds: float = Field(default=5.0, gt=0)
+    carrier_callback_secret: str | None = None  # verifies the carrier's signed callbacks
+    provisioning_retry_window_seconds: float = Field(default=3600.0, gt=0)
+    provisioning_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    provisioning_backoff_max_seconds: float = Field(default=300.0, gt=0)
+    provisioning_poll_after_seconds: float = Field(default=30.0, gt=0)
+
+    # OTP / receipts / SMS (otp, receipt, notification packages).
+    otp_secret: str = "change-me-otp-secret"  # HMAC key for codes; refused outside dev/test
+    otp_hourly_cap_per_card: int = Field(default=5, ge=1)
+    otp_hourly_cap_per_address: int = Field(default=20, ge=1)
+    sms_provider: str = "outbox"
+    receipt_signing_key: str | None = None  # base64 Ed25519 seed; else generated in data_dir
+    public_base_url: str = "http://127.0.0.1:8000"  # for links printed on receipts (QR)
+
+    # Orders and payments (order, payment packages; integrations/payments).
+    order_payment_window_minutes: int = Field(default=30, ge=1)  # then `expired`
+    idempotency_key_retention_hours: int = Field(default=24, ge=24)
+    payment_requery_after_seconds: int = Field(default=120, ge=10)
+    sandbox_webhook_secret: str = "change-me-sandbox-webhook-secret"  # refused in production
+    sandbox_webhook_url: str | None = None  # default: public_base_url + /webhooks/sandbox
+    sandbox_webhook_delay_seconds: int = Field(default=0, ge=0)
+    sandbox_webhook_duplicates: int = Field(default=0, ge=0, le=10)
+    sandbox_webhook_reorder: bool = False
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @property
     def is_demo(self) -> bool:
