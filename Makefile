@@ -32,3 +32,10 @@ typecheck: sync
 	$(UV) run --frozen mypy
 
 check: lint typecheck test
+
+bench-rating: sync  ## Rating engine vs a raw-SQL baseline; full size: BENCH_ARGS="--cards 20000 --records 1000000"
+	$(UV) run --frozen python -m bench.rating $(BENCH_ARGS)
+
+.PHONY: bench-renewal
+bench-renewal: sync  ## Renewals via API + workers + carrier simulator vs the same rows by plain SQL
+	$(UV) run --frozen python -m bench.renewal $(BENCH_ARGS)

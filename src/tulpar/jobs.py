@@ -13,6 +13,13 @@ from sqlalchemy.orm import Session
 
 TASK_MODULES = [
     "tulpar.card.tasks",
+    "tulpar.rating.tasks",
+    "tulpar.barring.tasks",
+    "tulpar.notification.tasks",
+    "tulpar.otp.tasks",
+    "tulpar.provisioning.tasks",
+    "tulpar.order.tasks",
+    "tulpar.payment.tasks",
 ]
 
 # The connector gets its connection string when a worker starts (see worker_app).
@@ -45,6 +52,18 @@ def defer_in_transaction(
         options["schedule_in"] = schedule_in
     job_id: int = _deferrer.configure_task(task_name, **options).defer(**task_kwargs)
     return job_id
+
+
+def batch_defer_in_transaction(
+    session: Session, task_name: str, jobs_kwargs: list[dict[str, Any]], *, queue: str = "default"
+) -> list[int]:
+    """Enqueue many jobs of one task in one statement inside the session's transaction."""
+    if not jobs_kwargs:
+        return []
+    connection = session.connection().connection.driver_connection
+    deferrer = _deferrer.configure_task(task_name, connection=connection, queue=queue)
+    job_ids: list[int] = deferrer.batch_defer(*jobs_kwargs)
+    return job_ids
 
 
 def worker_connector(plain_url: str) -> procrastinate.PsycopgConnector:

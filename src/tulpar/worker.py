@@ -20,7 +20,11 @@ async def run_worker(
         async with app.open_async():
             log.info("worker.started", concurrency=concurrency)
             await app.run_worker_async(
-                concurrency=concurrency, wait=wait, install_signal_handlers=handle_signals
+                concurrency=concurrency,
+                wait=wait,
+                install_signal_handlers=handle_signals,
+                # Scheduled retries and polls are picked up within a second, not five.
+                fetch_job_polling_interval=1,
             )
 
 

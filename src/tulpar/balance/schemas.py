@@ -40,3 +40,8 @@ class CardBalance(BaseModel):
     sms_count: Allowance
     wallet: MoneyAmount
     bundles: list[BundleSummary]
+    usage_as_of: datetime | None = Field(
+        default=None,
+        description="When the newest usage record rated for this card occurred (UTC); usage"
+        " reaches us with a delay, so balances are exact as of this time",
+    )

@@ -13,6 +13,7 @@ from tulpar.bundle.allowances import ALLOWANCE_KINDS, AllowanceKind
 from tulpar.card import service as card_service
 from tulpar.catalog import repository as catalog_repository
 from tulpar.models import Bundle, Card, CardState
+from tulpar.rating import service as rating_service
 from tulpar.wallet import service as wallet_service
 
 
@@ -64,6 +65,7 @@ def balance_of(session: Session, card: Card) -> CardBalance:
             )
             for bundle in bundle_service.bundles_of(session, card)
         ],
+        usage_as_of=rating_service.usage_as_of(session, card.id),
     )
 
 

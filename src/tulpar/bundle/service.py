@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from tulpar import clock
+from tulpar.barring import service as barring_service
 from tulpar.bundle import repository
 from tulpar.bundle.allowances import ALLOWANCE_KINDS, AllowanceKind
 from tulpar.card import service as card_service
@@ -58,6 +59,8 @@ def apply_plan(
         log.grant(bundle, cause=cause)
 
     card_service.mark_active(card, validity_ends_at=max(bundle.expires_at, current_end), now=now)
+    # A card barred for running out gets its service back (job runs after commit).
+    barring_service.lift_after_renewal(session, card.id)
     session.flush()
     return bundle
 

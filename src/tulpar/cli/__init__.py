@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from tulpar.cli import bundles, cards, database, demo, partners, plans, serve
+from tulpar.cli import (
+    bundles,
+    cards,
+    carrier_sim,
+    database,
+    demo,
+    partners,
+    plans,
+    serve,
+    usage,
+)
 
 app = typer.Typer(no_args_is_help=True, help="Tulpar: travel-eSIM plans for Kazakhstan.")
 app.add_typer(database.app, name="db")
@@ -12,9 +22,11 @@ app.add_typer(cards.app, name="cards")
 app.add_typer(plans.app, name="plans")
 app.add_typer(bundles.app, name="bundles")
 app.add_typer(partners.app, name="partners")
+app.add_typer(usage.app, name="usage")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
+app.command("carrier-sim")(carrier_sim.carrier_sim)
 
 
 def main() -> None:

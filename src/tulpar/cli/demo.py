@@ -11,6 +11,7 @@ import uvicorn
 from tulpar.cli.common import console, exit_normally_on_sigterm
 from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker, libpq_url, transaction
+from tulpar.demo import carrier as demo_carrier
 from tulpar.demo import seed
 from tulpar.migrations_runner import upgrade
 from tulpar.web.app import create_app
@@ -26,14 +27,19 @@ def demo(
     """The main job: migrate, load demo data, run web + worker, print where to look."""
     if data_dir is not None:
         os.environ["TULPAR_DATA_DIR"] = str(data_dir.expanduser().resolve())
-        get_settings.cache_clear()
+    base = f"http://{host}:{port}"
+    local_base = f"http://127.0.0.1:{port}" if host in ("0.0.0.0", "::") else base
+    # Receipt QR links and sandbox payment webhooks must point at this very server.
+    os.environ.setdefault("TULPAR_PUBLIC_BASE_URL", local_base)
+    get_settings.cache_clear()
     settings = get_settings()
     with console.status("starting the database and applying migrations…"):
         upgrade(libpq_url())
     with transaction(get_sessionmaker()) as session:
         seed.seed(session)
         key = seed.demo_partner_key(session, settings.data_dir / "demo-partner-key.txt")
-    base = f"http://{host}:{port}"
+        carrier_key = demo_carrier.carrier_key(session, settings.data_dir / "demo-carrier-key.txt")
+    carrier = demo_carrier.prepare(tulpar_url=local_base, usage_key=carrier_key)
     cards = "\n".join(
         f"  {demo.label:<26} ICCID {demo.iccid}   phone {demo.msisdn}" for demo in seed.DEMO_CARDS
     )
@@ -43,7 +49,9 @@ def demo(
             f"data in {settings.data_dir}\n\n"
             f"  API docs      {base}/docs\n"
             f"  health        {base}/healthz   ready: {base}/readyz\n"
-            f"  plans         {base}/v1/plans\n\n"
+            f"  plans         {base}/v1/plans\n"
+            f"  SMS outbox    {base}/dev/outbox\n"
+            f"  carrier sim   {carrier.url}/_sim/state\n\n"
             f"Partner API key:\n  {key}\n\n"
             f"Demo cards:\n{cards}\n\n"
             f"Try:\n  curl -H 'Authorization: Bearer {key}' \\\n"
@@ -56,15 +64,19 @@ def demo(
     if seed_only:
         return
     exit_normally_on_sigterm()
-    asyncio.run(_run_web_and_worker(host=host, port=port))
+    asyncio.run(_run_web_and_worker(host=host, port=port, carrier=carrier))
 
 
-async def _run_web_and_worker(*, host: str, port: int) -> None:
+async def _run_web_and_worker(*, host: str, port: int, carrier: demo_carrier.DemoCarrier) -> None:
     server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port, log_level="info"))
     worker_task = asyncio.create_task(run_worker(concurrency=4))
+    carrier_task = asyncio.create_task(carrier.serve())
     try:
         await server.serve()
     finally:
+        carrier.stop()
         worker_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker_task
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(carrier_task, timeout=5)

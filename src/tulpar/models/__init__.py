@@ -3,9 +3,39 @@
 from tulpar.models.base import Base
 from tulpar.models.bundle import Bundle, BundleState
 from tulpar.models.card import LANGUAGES, Card, CardState
+from tulpar.models.idempotency import IdempotencyKey
 from tulpar.models.ledger import LedgerAccount, LedgerCause, LedgerEntry
+from tulpar.models.notification import Notification, NotificationState
+from tulpar.models.order import Order, OrderEvent, OrderKind, OrderState
+from tulpar.models.otp import OtpChallenge, TravellerToken
 from tulpar.models.partner import ApiKey, Partner
+from tulpar.models.payment import (
+    Payment,
+    PaymentProviderName,
+    PaymentState,
+    Refund,
+    RefundState,
+    SandboxCharge,
+    SandboxDecision,
+    WebhookEvent,
+)
 from tulpar.models.plan import Channel, Plan, PlanPrice, RenewalPolicy
+from tulpar.models.provisioning import (
+    CarrierCall,
+    CarrierCallback,
+    Provisioning,
+    ProvisioningAttempt,
+    ProvisioningState,
+)
+from tulpar.models.receipt import Receipt, ReceiptCounter
+from tulpar.models.ticket import Ticket, TicketKind, TicketStatus
+from tulpar.models.usage import (
+    ServiceBar,
+    UsageKind,
+    UsageOverage,
+    UsageRecord,
+    UsageThresholdEvent,
+)
 from tulpar.models.wallet import Wallet
 
 __all__ = [
@@ -16,13 +46,45 @@ __all__ = [
     "BundleState",
     "Card",
     "CardState",
+    "CarrierCall",
+    "CarrierCallback",
     "Channel",
+    "IdempotencyKey",
     "LedgerAccount",
     "LedgerCause",
     "LedgerEntry",
+    "Notification",
+    "NotificationState",
+    "Order",
+    "OrderEvent",
+    "OrderKind",
+    "OrderState",
+    "OtpChallenge",
     "Partner",
+    "Payment",
+    "PaymentProviderName",
+    "PaymentState",
     "Plan",
     "PlanPrice",
+    "Provisioning",
+    "ProvisioningAttempt",
+    "ProvisioningState",
+    "Receipt",
+    "ReceiptCounter",
+    "Refund",
+    "RefundState",
     "RenewalPolicy",
+    "SandboxCharge",
+    "SandboxDecision",
+    "ServiceBar",
+    "Ticket",
+    "TicketKind",
+    "TicketStatus",
+    "TravellerToken",
+    "UsageKind",
+    "UsageOverage",
+    "UsageRecord",
+    "UsageThresholdEvent",
     "Wallet",
+    "WebhookEvent",
 ]

@@ -6,7 +6,7 @@ idempotency key. Timeouts, connection failures, 5xx and unreadable answers raise
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 from typing import Any
 
 import httpx
@@ -31,6 +31,15 @@ class HttpCarrier:
         self.client = client or httpx.Client(
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=20)
         )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> HttpCarrier:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @classmethod
     def from_settings(cls) -> HttpCarrier:
@@ -108,6 +117,21 @@ class HttpCarrier:
         )
 
 
-@lru_cache(maxsize=8)
+_adapters: dict[str | None, HttpCarrier] = {}
+_adapters_lock = threading.Lock()
+
+
 def _adapter_for(base_url: str | None) -> HttpCarrier:
-    return HttpCarrier(base_url)
+    with _adapters_lock:
+        adapter = _adapters.get(base_url)
+        if adapter is None:
+            adapter = _adapters[base_url] = HttpCarrier(base_url)
+        return adapter
+
+
+def close_adapters() -> None:
+    """Close the pooled clients of :meth:`HttpCarrier.from_settings` (shutdown, tests)."""
+    with _adapters_lock:
+        for adapter in _adapters.values():
+            adapter.client.close()
+        _adapters.clear()

@@ -1,0 +1,449 @@
+"""Renewal throughput and paid→completed latency, against a plain-SQL baseline in the same run.
+
+    .tools/bin/uv run python -m bench.renewal                      # 200 renewals, 16 clients
+    .tools/bin/uv run python -m bench.renewal --renewals 1000 --clients 32 --worker-concurrency 16
+
+**Tulpar**: N renewals of N active cards through the real API — ``POST /v1/orders`` with a
+partner key and an ``Idempotency-Key``, then "pay" on the sandbox's hosted page — served by
+uvicorn on loopback, with a real procrastinate worker (sandbox webhook delivery and inbox,
+``provisioning.apply`` against a zero-latency carrier simulator over HTTP, SMS, receipt).
+Latency is paid → completed from the order events; throughput is renewals per second from
+the first order placed to the last completed.
+
+**Baseline**: the business rows that run wrote (orders, order events, payments, provisioning
+and its attempts, bundles and the replaced bundles' updates, ledger entries, notifications,
+receipts and their counter, the card's new validity), replayed by plain SQL into a copy of the
+database taken before the run: one transaction per renewal, with as many concurrent clients.
+Uses ``DATABASE_URL`` or, when unset, the embedded server; works in fresh, uniquely named
+databases dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg.types.json import Jsonb
+from sqlalchemy.engine import make_url
+
+from tulpar import db
+from tulpar.config import Settings, get_settings
+from tulpar.migrations_runner import upgrade
+
+# Tables of one renewal, in foreign-key order, and how a row is tied to its order.
+RENEWAL_TABLES = [
+    "orders",
+    "payments",
+    "order_events",
+    "provisionings",
+    "provisioning_attempts",
+    "bundles",
+    "ledger_entries",
+    "notifications",
+    "receipts",
+]
+
+
+def _admin_url() -> str:
+    settings = get_settings()
+    if settings.database_url:
+        return db.libpq_url(settings)
+    return db.libpq_url(Settings(database_url=None, embedded_database_name="postgres"))
+
+
+@contextmanager
+def scratch_databases() -> Iterator[tuple[str, str]]:
+    """(Tulpar's database, the baseline's); the second is created later as a copy."""
+    admin = _admin_url()
+    names = [f"tulpar_bench_renewal_{uuid.uuid4().hex[:8]}", ""]
+    names[1] = names[0] + "_baseline"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{names[0]}"')
+    try:
+        yield tuple(  # type: ignore[misc]
+            make_url(admin).set(database=name).render_as_string(hide_password=False)
+            for name in names
+        )
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            for name in names:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def copy_database(source_url: str, target_url: str) -> None:
+    admin = _admin_url()
+    source, target = make_url(source_url).database, make_url(target_url).database
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+
+
+def point_settings_at(url: str, **values: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    for name, value in values.items():
+        os.environ[f"TULPAR_{name.upper()}"] = value
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    db.get_sessionmaker.cache_clear()
+
+
+def seed(renewals: int) -> tuple[list[str], str, str]:
+    """N active cards, one renewable plan, a partner key. Returns (ICCIDs, plan code, key)."""
+    from tulpar.bundle import service as bundle_service
+    from tulpar.card import service as card_service
+    from tulpar.catalog import service as catalog_service
+    from tulpar.identifiers import Iccid, Msisdn, luhn_check_digit
+    from tulpar.models import Channel, LedgerCause
+    from tulpar.partner import service as partner_service
+
+    iccids = []
+    with db.transaction() as session:
+        plan, _ = catalog_service.ensure_plan(
+            session,
+            catalog_service.PlanDefinition(
+                code="BENCH-7D",
+                names={"zh-Hans": "基准", "ru": "Бенч", "kk": "Бенч", "en": "Bench"},
+                validity_days=7,
+                data_bytes=5 * 1024**3,
+                voice_seconds=3600,
+                sms_count=50,
+                prices_minor={"KZT": 3_500_00},
+                channels=(Channel.api,),
+            ),
+        )
+        for serial in range(renewals):
+            payload = f"8999701{serial + 1:011d}"
+            card = card_service.register(
+                session,
+                card_service.NewCard(
+                    iccid=Iccid.parse(payload + luhn_check_digit(payload)),
+                    msisdn=Msisdn.parse(f"+7701{serial + 1:07d}"),
+                ),
+            )
+            bundle_service.apply_plan(
+                session, card, plan, cause=LedgerCause.manual_credit, actor="bench", reason="seed"
+            )
+            iccids.append(card.iccid)
+        _, key = partner_service.create_key(session, "Bench partner", scopes=["partner"])
+    db.get_engine().dispose()
+    return iccids, plan.code, key
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str], *, ready_url: str) -> Iterator[None]:
+    """Run ``python -m tulpar …`` until the block ends; waits until ``ready_url`` answers."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tulpar", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(ready_url, timeout=1).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"tulpar {args[0]} did not start")
+            time.sleep(0.1)
+        yield
+    finally:
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait(timeout=10)
+
+
+@contextmanager
+def workers(count: int, concurrency: int, env: dict[str, str]) -> Iterator[None]:
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tulpar", "worker", "--concurrency", str(concurrency)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(count)
+    ]
+    try:
+        yield
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(timeout=10)
+
+
+def renew(client: httpx.Client, base: str, key: str, iccid: str, plan: str) -> int:
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": uuid.uuid4().hex}
+    placed = client.post(
+        f"{base}/v1/orders", headers=headers, json={"card": iccid, "plan": plan}, timeout=30
+    )
+    placed.raise_for_status()
+    order = placed.json()
+    pay_url = order["payment"]["next_action"]["url"]
+    paid = client.post(pay_url, data={"decision": "pay"}, timeout=30)
+    assert paid.status_code == 303, paid.text
+    return int(order["id"])
+
+
+def wait_until_completed(url: str, count: int, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as connection:
+        while True:
+            row = connection.execute(
+                "SELECT count(*) FILTER (WHERE state = 'completed'),"
+                " count(*) FILTER (WHERE state NOT IN ('completed', 'awaiting_payment',"
+                " 'paid', 'provisioning')) FROM orders"
+            ).fetchone()
+            assert row is not None
+            if row[1]:
+                raise RuntimeError(f"{row[1]} renewals ended in another state")
+            if row[0] == count:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {row[0]} of {count} renewals completed in {timeout} s")
+            time.sleep(0.05)
+
+
+def tulpar_figures(url: str) -> tuple[float, list[float]]:
+    """(renewals per second, paid→completed seconds per order) from the order events."""
+    with psycopg.connect(url) as connection:
+        rows = connection.execute(
+            "SELECT order_id, to_state, occurred_at FROM order_events"
+            " WHERE to_state IN ('awaiting_payment', 'paid', 'completed')"
+        ).fetchall()
+    moments: dict[int, dict[str, datetime]] = defaultdict(dict)
+    for order_id, state, at in rows:
+        moments[order_id][state] = at
+    latencies = [
+        (m["completed"] - m["paid"]).total_seconds() for m in moments.values() if "completed" in m
+    ]
+    first = min(m["awaiting_payment"] for m in moments.values())
+    last = max(m["completed"] for m in moments.values())
+    return len(latencies) / (last - first).total_seconds(), latencies
+
+
+def job_breakdown(url: str) -> list[tuple[str, int, float, float]]:
+    """Per task: jobs run, mean wait in the queue (ms), mean run time (ms)."""
+    with psycopg.connect(url) as connection:
+        rows = connection.execute(
+            """
+            SELECT j.task_name, count(*),
+                   avg(extract(epoch FROM s.at - GREATEST(d.at, j.scheduled_at))) * 1000,
+                   avg(extract(epoch FROM f.at - s.at)) * 1000
+            FROM procrastinate_jobs j
+            JOIN procrastinate_events d ON d.job_id = j.id AND d.type = 'deferred'
+            JOIN procrastinate_events s ON s.job_id = j.id AND s.type = 'started'
+            JOIN procrastinate_events f ON f.job_id = j.id AND f.type = 'succeeded'
+            GROUP BY j.task_name ORDER BY count(*) DESC
+            """
+        ).fetchall()
+    return [(str(r[0]), int(r[1]), float(r[2] or 0), float(r[3] or 0)) for r in rows]
+
+
+def captured_rows(url: str) -> tuple[dict[int, list[tuple[str, dict[str, Any]]]], dict[str, Any]]:
+    """The rows each renewal wrote (by order, in insert order) and the changed card/bundles."""
+    per_order: dict[int, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    with psycopg.connect(url) as connection:
+        order_of_card: dict[int, int] = dict(
+            connection.execute("SELECT card_id, id FROM orders").fetchall()
+        )
+        for table in RENEWAL_TABLES:
+            cursor = connection.execute(f"SELECT * FROM {table} ORDER BY id")
+            names = [column.name for column in cursor.description or []]
+            for values in cursor.fetchall():
+                row = dict(zip(names, values, strict=True))
+                if table == "orders":
+                    order_id = row["id"]
+                elif "order_id" in row and row["order_id"] is not None:
+                    order_id = row["order_id"]
+                elif table == "notifications":
+                    order_id = order_of_card[row["card_id"]]
+                else:
+                    continue  # seeded before the run (bundles, ledger entries)
+                per_order[order_id].append((table, row))
+        cards = connection.execute(
+            "SELECT id, state, validity_ends_at FROM cards WHERE id IN (SELECT card_id FROM orders)"
+        ).fetchall()
+        replaced = connection.execute(
+            "SELECT id, card_id, state, expires_at, data_bytes_remaining, voice_seconds_remaining,"
+            " sms_count_remaining FROM bundles WHERE order_id IS NULL AND state = 'revoked'"
+        ).fetchall()
+        issuers = connection.execute("SELECT DISTINCT issuer FROM receipts").fetchall()
+    return per_order, {"cards": cards, "replaced": replaced, "issuers": issuers}
+
+
+def _value(value: Any) -> Any:
+    # The renewal tables have no array columns: every dict or list is a JSONB value.
+    return Jsonb(value) if isinstance(value, dict | list) else value
+
+
+def replay_one(
+    connection: psycopg.Connection[Any],
+    rows: list[tuple[str, dict[str, Any]]],
+    card: tuple[Any, ...],
+    replaced: list[tuple[Any, ...]],
+) -> float:
+    started = time.perf_counter()
+    with connection.transaction():
+        for table, row in rows:
+            if table == "receipts":
+                connection.execute(
+                    "INSERT INTO receipt_counters (issuer, last_number) VALUES (%s, 1)"
+                    " ON CONFLICT (issuer) DO UPDATE SET last_number"
+                    " = receipt_counters.last_number + 1",
+                    (row["issuer"],),
+                )
+            columns = ", ".join(row)
+            marks = ", ".join(["%s"] * len(row))
+            connection.execute(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                [_value(value) for value in row.values()],
+            )
+        for bundle in replaced:
+            connection.execute(
+                "UPDATE bundles SET state = %s, expires_at = %s, data_bytes_remaining = %s,"
+                " voice_seconds_remaining = %s, sms_count_remaining = %s WHERE id = %s",
+                (*bundle[2:], bundle[0]),
+            )
+        connection.execute(
+            "UPDATE cards SET state = %s, validity_ends_at = %s WHERE id = %s",
+            (card[1], card[2], card[0]),
+        )
+    return time.perf_counter() - started
+
+
+def baseline(
+    url: str, captured: tuple[dict[int, Any], dict[str, Any]], clients: int
+) -> tuple[float, list[float]]:
+    per_order, extra = captured
+    cards = {card[0]: card for card in extra["cards"]}
+    replaced: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for bundle in extra["replaced"]:
+        replaced[bundle[1]].append(bundle)
+    local = threading.local()
+    connections: list[psycopg.Connection[Any]] = []
+
+    def one(order_id: int) -> float:
+        if not hasattr(local, "connection"):
+            local.connection = psycopg.connect(url, autocommit=True)
+            connections.append(local.connection)
+        rows = per_order[order_id]
+        card_id = rows[0][1]["card_id"]
+        return replay_one(local.connection, rows, cards[card_id], replaced[card_id])
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        durations = list(pool.map(one, sorted(per_order)))
+    elapsed = time.perf_counter() - started
+    for connection in connections:
+        connection.close()
+    return len(durations) / elapsed, durations
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--renewals", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent API clients")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--worker-concurrency", type=int, default=4)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    options = parser.parse_args()
+
+    with scratch_databases() as (url, baseline_url):
+        upgrade(url)
+        point_settings_at(url)
+        started = time.perf_counter()
+        iccids, plan, key = seed(options.renewals)
+        copy_database(url, baseline_url)
+        print(f"{options.renewals} active cards seeded in {time.perf_counter() - started:.1f} s")
+
+        web, carrier = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "TULPAR_CARRIER_URL": carrier,
+            "TULPAR_PUBLIC_BASE_URL": web,
+            "TULPAR_SANDBOX_WEBHOOK_DELAY_SECONDS": "0",
+        }
+        sim_port, web_port = carrier.rsplit(":", 1)[1], web.rsplit(":", 1)[1]
+        with (
+            process(["carrier-sim", "--port", sim_port], env, ready_url=f"{carrier}/_sim/state"),
+            process(["serve", "--port", web_port], env, ready_url=f"{web}/healthz"),
+            workers(options.workers, options.worker_concurrency, env),
+        ):
+            api_started = time.perf_counter()
+            with ThreadPoolExecutor(options.clients) as pool, httpx.Client() as client:
+                list(pool.map(lambda iccid: renew(client, web, key, iccid, plan), iccids))
+            api_seconds = time.perf_counter() - api_started
+            wait_until_completed(url, options.renewals, timeout=options.timeout)
+            all_seconds = time.perf_counter() - api_started
+            applications = httpx.get(f"{carrier}/_sim/state").json()["applications"]
+            assert len(applications) == options.renewals
+            assert set(applications.values()) == {1}
+
+        rate, latencies = tulpar_figures(url)
+        breakdown = job_breakdown(url)
+        base_rate, base_durations = baseline(baseline_url, captured_rows(url), options.clients)
+
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:7.1f} ms"
+
+    print(
+        f"Tulpar   {rate:8.1f} renewals/s   paid→completed"
+        f" p50 {ms(percentile(latencies, 0.5))}   p99 {ms(percentile(latencies, 0.99))}"
+        "   (API + sandbox pay + workers + carrier simulator)"
+    )
+    print(
+        f"baseline {base_rate:8.1f} renewals/s   one transaction"
+        f" p50 {ms(percentile(base_durations, 0.5))}   p99 {ms(percentile(base_durations, 0.99))}"
+        "   (the same rows, plain SQL)"
+    )
+    print(f"ratio Tulpar/baseline throughput: {rate / base_rate:.3f}")
+    print(
+        f"clients placed and paid all orders in {api_seconds:.2f} s;"
+        f" all completed {all_seconds:.2f} s after the first request;"
+        f" mean paid→completed {ms(statistics.fmean(latencies)).strip()}"
+    )
+    for task, jobs, waited, ran in breakdown:
+        print(f"  job {task:<36} {jobs:6} runs   queued {ms(waited / 1000)}   ran {ms(ran / 1000)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tulpar.models.base import Base, created_at_column, identity_pk, str_enum
+
+
+class NotificationState(enum.StrEnum):
+    queued = "queued"
+    sent = "sent"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class Notification(Base):
+    """One outgoing message. With the ``outbox`` SMS provider this table is the outbox."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint("segment_count > 0", name="segments_positive"),
+        CheckConstraint("encoding IN ('gsm7', 'ucs2')", name="encoding_known"),
+        Index("ix_notifications_card_id_created_at", "card_id", "created_at"),
+    )
+
+    id: Mapped[int] = identity_pk()
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    channel: Mapped[str] = mapped_column(String(8), default="sms")
+    template: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    encoding: Mapped[str] = mapped_column(String(8))
+    segment_count: Mapped[int]
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    state: Mapped[NotificationState] = mapped_column(
+        str_enum(NotificationState, "notification_state"), default=NotificationState.queued
+    )
+    provider: Mapped[str | None] = mapped_column(String(32))
+    provider_message_id: Mapped[str | None] = mapped_column(String(120))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,149 @@
+"""Outgoing messages: queue one (deduplicated, rendered in the card's language, job deferred
+in the same transaction), then send it from a job outside any write transaction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session
+
+from tulpar import clock
+from tulpar.balance import service as balance_service
+from tulpar.errors import CardNotFoundError
+from tulpar.integrations.sms import SmsMessage, SmsReceipt
+from tulpar.jobs import defer_in_transaction
+from tulpar.models import Card, Notification, NotificationState
+from tulpar.notification import repository
+from tulpar.notification.segments import count_segments
+from tulpar.notification.templates import BALANCE_KEYS, TEMPLATES, render
+
+log = structlog.get_logger()
+
+SEND_TASK = "notification.send"
+# Secrets inside a template's text, masked once the message has left through a real provider.
+SECRET_PATTERNS = {"otp": re.compile(r"\b[0-9]{6}\b")}
+
+
+def balance_context(session: Session, card: Card) -> dict[str, object]:
+    """The card's validity end and remaining allowances/wallet, as templates expect them."""
+    balance = balance_service.balance_of(session, card)
+    return {
+        "validity_ends_at": balance.validity_ends_at,
+        "data_bytes": balance.data_bytes.remaining,
+        "voice_seconds": balance.voice_seconds.remaining,
+        "sms_count": balance.sms_count.remaining,
+        "wallet_minor": balance.wallet.amount_minor,
+        "wallet_currency": balance.wallet.currency,
+    }
+
+
+def queue_sms(
+    session: Session,
+    *,
+    card_id: int,
+    template: str,
+    context: dict[str, object],
+    dedupe_key: str,
+) -> Notification | None:
+    """Queue one SMS to the card's number in the card's language and defer its sending.
+
+    Returns ``None`` when ``dedupe_key`` was already used (nothing new is queued or sent) or
+    when the card has no phone number. For ``renewal_confirmed`` and ``topup_confirmed`` the
+    balance values (validity end, data, minutes, SMS, wallet) are read from the card now
+    unless given. Never commits."""
+    if template not in TEMPLATES:
+        raise ValueError(f"Unknown notification template {template!r}")
+    card = repository.card(session, card_id)
+    if card is None:
+        raise CardNotFoundError()
+    if card.msisdn is None:
+        log.warning("notification.no_recipient", card_id=card_id, template=template)
+        return None
+    values: dict[str, Any] = dict(context)
+    if any(key in TEMPLATES[template].required for key in BALANCE_KEYS) and not all(
+        key in values for key in BALANCE_KEYS
+    ):
+        values = {**balance_context(session, card), **values}
+    body = render(template, values, language=card.language)
+    segments = count_segments(body)
+    notification = repository.insert_unless_duplicate(
+        session,
+        {
+            "card_id": card.id,
+            "channel": "sms",
+            "template": template,
+            "language": card.language,
+            "recipient": card.msisdn,
+            "body": body,
+            "encoding": segments.encoding,
+            "segment_count": segments.segments,
+            "dedupe_key": dedupe_key,
+            "state": NotificationState.queued,
+        },
+    )
+    if notification is None:
+        return None
+    defer_in_transaction(session, SEND_TASK, notification_id=notification.id)
+    return notification
+
+
+@dataclass(frozen=True, slots=True)
+class PendingSms:
+    notification_id: int
+    message: SmsMessage
+
+
+def pending_sms(session: Session, notification_id: int) -> PendingSms | None:
+    """What to submit for a queued notification; ``None`` once it was sent or failed."""
+    notification = repository.get(session, notification_id)
+    if notification is None or notification.state is not NotificationState.queued:
+        return None
+    return PendingSms(
+        notification_id=notification.id,
+        message=SmsMessage(
+            recipient=notification.recipient,
+            text=notification.body,
+            idempotency_key=f"notification-{notification.id}",
+        ),
+    )
+
+
+def record_sent(session: Session, notification_id: int, receipt: SmsReceipt) -> bool:
+    """Stamp the provider's id and state; ``False`` if another run already did.
+
+    Once a real provider has a verification code, our copy is masked: codes are kept only as
+    keyed hashes. (With ``outbox`` the row *is* the delivered message, so it stays readable.)"""
+    notification = repository.get(session, notification_id)
+    body = None
+    if (
+        notification is not None
+        and notification.template in SECRET_PATTERNS
+        and receipt.provider != "outbox"
+    ):
+        body = SECRET_PATTERNS[notification.template].sub("••••••", notification.body)
+    return repository.mark_sent(
+        session,
+        notification_id,
+        provider=receipt.provider,
+        provider_message_id=receipt.provider_message_id,
+        state=NotificationState(receipt.state),
+        at=clock.now(),
+        body=body,
+    )
+
+
+def record_error(
+    session: Session, notification_id: int, *, error: str, final: bool, provider: str
+) -> None:
+    repository.record_error(session, notification_id, error=error, final=final, provider=provider)
+
+
+def newest(session: Session, *, limit: int = 100) -> list[Notification]:
+    return repository.newest(session, limit=limit)
+
+
+def for_card(session: Session, card_id: int) -> list[Notification]:
+    return repository.for_card(session, card_id)

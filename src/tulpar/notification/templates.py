@@ -1,0 +1,112 @@
+"""SMS texts, one gettext message per template (``locales/<language>.po``), and the rules
+for turning raw values (datetimes, bytes, minor units) into what the traveller reads."""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tulpar.i18n import local_time, money_text, translations
+from tulpar.units import format_data
+
+LOCALES = Path(__file__).parent / "locales"
+
+BALANCE_KEYS = ("validity_ends_at", "data_bytes", "voice_seconds", "sms_count", "wallet_minor")
+
+
+def _(message: str) -> str:
+    """Marks a message for extraction; translated at render time."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    message: str
+    required: tuple[str, ...]
+
+
+TEMPLATES: dict[str, Template] = {
+    "otp": Template(
+        _("Tulpar code: {code}. Valid for 5 minutes. Never share it."),
+        ("code",),
+    ),
+    "renewal_confirmed": Template(
+        _(
+            "Tulpar: {plan} active until {valid_until}. Left: data {data}, calls {voice},"
+            " SMS {sms}. Wallet {wallet}."
+        ),
+        ("plan", *BALANCE_KEYS),
+    ),
+    "renewal_refunded": Template(
+        _("Tulpar: we could not apply {plan} (order {order}). {amount} has been refunded."),
+        ("plan", "order", "amount_minor", "currency"),
+    ),
+    "renewal_failed": Template(
+        _(
+            "Tulpar: the renewal of {plan} (order {order}) failed. Please try again or"
+            " contact support."
+        ),
+        ("plan", "order"),
+    ),
+    "topup_confirmed": Template(
+        _("Tulpar: your wallet was topped up with {amount}. Wallet balance: {wallet}."),
+        ("amount_minor", "currency", "wallet_minor"),
+    ),
+}
+
+
+def _plan_name(plan: object, language: str) -> str:
+    if isinstance(plan, Mapping):
+        return str(plan.get(language) or plan.get("en") or next(iter(plan.values())))
+    return str(plan)
+
+
+def _quantity(value: object, present: Callable[[int], str], unlimited: str) -> str:
+    return unlimited if value is None else present(int(str(value)))
+
+
+def _values(
+    context: Mapping[str, object], language: str, tr: gettext.NullTranslations
+) -> dict[str, str]:
+    text = tr.gettext
+    unlimited = text("unlimited")
+    values = {key: str(value) for key, value in context.items()}
+    if "plan" in context:
+        values["plan"] = _plan_name(context["plan"], language)
+    if isinstance(context.get("validity_ends_at"), datetime):
+        values["valid_until"] = local_time(context["validity_ends_at"])  # type: ignore[arg-type]
+    if "data_bytes" in context:
+        values["data"] = _quantity(context["data_bytes"], format_data, unlimited)
+    if "voice_seconds" in context:
+        values["voice"] = _quantity(
+            context["voice_seconds"],
+            lambda seconds: text("{minutes} min").format(minutes=seconds // 60),
+            unlimited,
+        )
+    if "sms_count" in context:
+        values["sms"] = _quantity(context["sms_count"], str, unlimited)
+    currency = str(context.get("currency", "KZT"))
+    if "amount_minor" in context:
+        values["amount"] = money_text(
+            int(str(context["amount_minor"])), currency, language, compact=True
+        )
+    if "wallet_minor" in context:
+        wallet_currency = str(context.get("wallet_currency", "KZT"))
+        values["wallet"] = money_text(
+            int(str(context["wallet_minor"])), wallet_currency, language, compact=True
+        )
+    return values
+
+
+def render(template: str, context: Mapping[str, object], *, language: str) -> str:
+    """The text of ``template`` in ``language``. Raises ``KeyError`` for an unknown template
+    and ``ValueError`` when the context lacks a required value (a programming error)."""
+    definition = TEMPLATES[template]
+    missing = [key for key in definition.required if key not in context]
+    if missing:
+        raise ValueError(f"Template {template!r} needs {', '.join(missing)}")
+    tr = translations(LOCALES, language)
+    return tr.gettext(definition.message).format(**_values(context, language, tr))

@@ -1,0 +1,206 @@
+"""Placing an order: who may buy what for which card, at which frozen price, and starting
+its first payment attempt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from tulpar import clock
+from tulpar.card import service as card_service
+from tulpar.catalog import service as catalog_service
+from tulpar.config import get_settings
+from tulpar.errors import CardNotFoundError, InvalidInputError, TulparError
+from tulpar.models import Order, OrderKind, OrderState, Payment, PaymentProviderName, Plan
+from tulpar.money import Money
+from tulpar.order import repository
+from tulpar.order import service as order_service
+from tulpar.order.callers import OrderCaller
+from tulpar.payment import service as payment_service
+from tulpar.wallet.service import WALLET_CURRENCY
+
+TOPUP_MIN_MINOR = 100_00
+TOPUP_MAX_MINOR = 500_000_00
+
+
+class PlanNotOnChannelError(TulparError):
+    status = 422
+    code = "plan_not_on_channel"
+    title = "This plan is not sold on this channel"
+
+
+class CurrencyNotOfferedError(TulparError):
+    status = 422
+    code = "currency_not_offered"
+    title = "This plan has no price in that currency"
+
+
+class PaymentMethodNotAllowedError(TulparError):
+    status = 422
+    code = "payment_method_not_allowed"
+    title = "This payment method cannot pay this order"
+
+
+class PromoCodeUnknownError(TulparError):
+    status = 422
+    code = "promo_code_unknown"
+    title = "This promotion code is not valid"
+
+
+class OrderNotPayableError(TulparError):
+    status = 409
+    code = "order_not_payable"
+    title = "This order cannot be paid any more"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    card: str
+    kind: OrderKind
+    plan: str | None
+    amount_minor: int | None
+    currency: str
+    payment_provider: PaymentProviderName
+    promo_code: str | None
+
+
+def place(session: Session, caller: OrderCaller, request: OrderRequest) -> tuple[Order, Payment]:
+    """Check, freeze the price, record the order and start paying. Refusals raise before
+    anything is written."""
+    now = clock.now()
+    card = card_service.find(session, request.card)
+    if caller.card_id is not None and card.id != caller.card_id:
+        raise CardNotFoundError()
+    card_service.ensure_renewable(card, now=now)
+    if request.promo_code:
+        # Promotions arrive with their own issue; until then no code is known.
+        raise PromoCodeUnknownError(f"The code {request.promo_code!r} is not a known promotion")
+    plan, price = _price(session, caller, request, now=now)
+    _check_payment_method(request, price)
+    order = repository.add(
+        session,
+        Order(
+            card_id=card.id,
+            kind=request.kind,
+            plan_id=None if plan is None else plan.id,
+            channel=caller.channel,
+            state=OrderState.awaiting_payment,
+            amount_minor=price.amount_minor,
+            currency=price.currency,
+            payment_provider=request.payment_provider.value,
+            promo_code=request.promo_code,
+            partner_id=caller.partner_id,
+            placed_by=caller.actor,
+            payable_until=now + _payment_window(),
+            state_changed_at=now,
+        ),
+    )
+    order_service.record_placed(
+        session,
+        order,
+        actor=caller.actor,
+        details={
+            "kind": request.kind.value,
+            "plan": None if plan is None else plan.code,
+            "amount_minor": price.amount_minor,
+            "currency": price.currency,
+            "payment_provider": request.payment_provider.value,
+            "channel": caller.channel.value,
+        },
+    )
+    payment = payment_service.start_attempt(session, order, provider=request.payment_provider)
+    return order, payment
+
+
+def pay_again(
+    session: Session, caller: OrderCaller, order_id: int, *, provider: PaymentProviderName
+) -> tuple[Order, Payment]:
+    """A new payment attempt for an order that is still open (e.g. after a decline)."""
+    visible_order(session, caller, order_id)
+    # Locked so that concurrent attempts for one order are numbered one after the other.
+    order = order_service.get(session, order_id, for_update=True)
+    if order.state not in order_service.OPEN_FOR_PAYMENT or order.payable_until <= clock.now():
+        raise OrderNotPayableError(f"The order is {order.state.value}", state=order.state.value)
+    card = card_service.find(session, repository.iccid_of(session, order.card_id))
+    card_service.ensure_renewable(card, now=clock.now())
+    _check_payment_method(
+        OrderRequest("", order.kind, None, None, order.currency, provider, None),
+        Money(order.amount_minor, order.currency),
+    )
+    order_service.transition(
+        session,
+        order.id,
+        from_states=[OrderState.payment_failed],
+        to_state=OrderState.awaiting_payment,
+        actor=caller.actor,
+        reason="New payment attempt",
+        details={"payment_provider": provider.value},
+    )
+    # A new attempt gets a full payment window of its own.
+    repository.extend_payable(session, order.id, until=clock.now() + _payment_window())
+    payment = payment_service.start_attempt(session, order, provider=provider)
+    return order_service.get(session, order.id), payment
+
+
+def _payment_window() -> timedelta:
+    return timedelta(minutes=get_settings().order_payment_window_minutes)
+
+
+def visible_order(session: Session, caller: OrderCaller, order_id: int) -> Order:
+    """The order if this caller placed it (partner) or owns its card (traveller)."""
+    order = order_service.get(session, order_id)
+    if caller.partner_id is not None and order.partner_id == caller.partner_id:
+        return order
+    if caller.card_id is not None and order.card_id == caller.card_id:
+        return order
+    raise order_service.OrderNotFoundError()
+
+
+def _price(
+    session: Session, caller: OrderCaller, request: OrderRequest, *, now: datetime
+) -> tuple[Plan | None, Money]:
+    currency = request.currency.strip().upper()
+    if request.kind is OrderKind.wallet_topup:
+        if request.plan is not None:
+            raise InvalidInputError("A wallet top-up has an amount_minor, not a plan")
+        if currency != WALLET_CURRENCY:
+            raise CurrencyNotOfferedError(f"Wallets are topped up in {WALLET_CURRENCY}")
+        amount = request.amount_minor
+        if amount is None or not TOPUP_MIN_MINOR <= amount <= TOPUP_MAX_MINOR:
+            raise InvalidInputError(
+                f"A top-up is between {TOPUP_MIN_MINOR} and {TOPUP_MAX_MINOR} minor units"
+            )
+        return None, Money(amount, currency)
+    if request.plan is None:
+        raise InvalidInputError("A plan renewal needs a plan code")
+    if request.amount_minor is not None:
+        raise InvalidInputError("The price of a renewal comes from the plan; omit amount_minor")
+    plan = catalog_service.get_plan(session, request.plan)
+    if caller.channel.value not in plan.channels or not _on_sale(plan, now):
+        raise PlanNotOnChannelError(
+            f"{plan.code} is not sold on the {caller.channel.value} channel",
+            channel=caller.channel.value,
+        )
+    price = catalog_service.price_of(plan, currency)
+    if price is None:
+        raise CurrencyNotOfferedError(
+            f"{plan.code} is not sold in {currency}",
+            currencies=[p.currency for p in plan.prices],
+        )
+    return plan, price
+
+
+def _on_sale(plan: Plan, now: datetime) -> bool:
+    starts, ends = plan.sellable_from, plan.sellable_until
+    return (starts is None or starts <= now) and (ends is None or ends > now)
+
+
+def _check_payment_method(request: OrderRequest, price: Money) -> None:
+    if request.payment_provider is not PaymentProviderName.wallet:
+        return
+    if request.kind is OrderKind.wallet_topup:
+        raise PaymentMethodNotAllowedError("A wallet cannot top itself up")
+    if price.currency != WALLET_CURRENCY:
+        raise PaymentMethodNotAllowedError(f"The wallet pays in {WALLET_CURRENCY} only")

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from tulpar.models import Card, Order, OrderEvent, OrderState, Plan
+
+# Locks the row, reads the state it had, and moves it only from an expected state: one
+# statement, so two concurrent movers cannot both win.
+_TRANSITION = text(
+    """
+    WITH previous AS (
+        SELECT id, card_id, state FROM orders WHERE id = :order_id FOR UPDATE
+    )
+    UPDATE orders SET state = :to_state, state_changed_at = :now
+    FROM previous
+    WHERE orders.id = previous.id AND previous.state = ANY(:from_states)
+    RETURNING previous.state AS from_state, previous.card_id AS card_id
+    """
+)
+
+
+def transition(
+    session: Session,
+    order_id: int,
+    *,
+    from_states: Sequence[OrderState],
+    to_state: OrderState,
+    now: datetime,
+) -> tuple[OrderState, int] | None:
+    """Move the order; returns (previous state, card id), or None if it was not in
+    ``from_states``."""
+    row = session.execute(
+        _TRANSITION,
+        {
+            "order_id": order_id,
+            "to_state": to_state.value,
+            "from_states": [state.value for state in from_states],
+            "now": now,
+        },
+    ).one_or_none()
+    if row is None:
+        return None
+    return OrderState(row.from_state), int(row.card_id)
+
+
+def add_event(session: Session, event: OrderEvent) -> OrderEvent:
+    session.add(event)
+    session.flush()
+    return event
+
+
+def add(session: Session, order: Order) -> Order:
+    session.add(order)
+    session.flush()
+    return order
+
+
+def get(session: Session, order_id: int, *, for_update: bool = False) -> Order | None:
+    return session.get(Order, order_id, populate_existing=True, with_for_update=for_update)
+
+
+def events_of(session: Session, order_id: int) -> list[OrderEvent]:
+    query = select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+    return list(session.scalars(query))
+
+
+def abandoned_ids(session: Session, *, now: datetime, limit: int) -> list[int]:
+    query = (
+        select(Order.id)
+        .where(
+            Order.state.in_([OrderState.awaiting_payment, OrderState.payment_failed]),
+            Order.payable_until <= now,
+        )
+        .order_by(Order.id)
+        .limit(limit)
+    )
+    return [int(order_id) for order_id in session.scalars(query)]
+
+
+def set_paid_payment(session: Session, order_id: int, payment_id: int) -> None:
+    session.execute(
+        text("UPDATE orders SET paid_payment_id = :payment_id WHERE id = :order_id"),
+        {"payment_id": payment_id, "order_id": order_id},
+    )
+
+
+def iccid_of(session: Session, card_id: int) -> str:
+    return str(session.execute(select(Card.iccid).where(Card.id == card_id)).scalar_one())
+
+
+def plan_code_of(session: Session, plan_id: int) -> str:
+    return str(session.execute(select(Plan.code).where(Plan.id == plan_id)).scalar_one())
+
+
+def extend_payable(session: Session, order_id: int, *, until: datetime) -> None:
+    session.execute(update(Order).where(Order.id == order_id).values(payable_until=until))

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tulpar.balance.schemas import MoneyAmount
+from tulpar.models import OrderKind, PaymentProviderName
+
+
+class OrderCreate(BaseModel):
+    """A renewal (``plan``) or a wallet top-up (``amount_minor``, KZT) for one card."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    card: str = Field(min_length=1, max_length=40, description="ICCID or phone number")
+    kind: OrderKind = OrderKind.plan_renewal
+    plan: str | None = Field(default=None, min_length=1, max_length=32, description="Plan code")
+    amount_minor: int | None = Field(default=None, gt=0, description="Top-ups only")
+    currency: str = Field(default="KZT", pattern="^[A-Za-z]{3}$")
+    payment_provider: PaymentProviderName = PaymentProviderName.sandbox
+    promo_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Promotions are not offered yet: any code is refused as unknown",
+    )
+
+
+class PaymentAttemptCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    payment_provider: PaymentProviderName = PaymentProviderName.sandbox
+
+
+class PaymentOut(BaseModel):
+    id: int
+    attempt: int
+    provider: str
+    state: str
+    amount: MoneyAmount
+    next_action: dict[str, Any] | None = Field(
+        description="What the payer does next: open `url`, or confirm with Stripe's client secret"
+    )
+    failure_code: str | None
+    failure_message: str | None
+    created_at: datetime
+
+
+class OrderEventOut(BaseModel):
+    from_state: str | None
+    to_state: str
+    actor: str
+    reason: str
+    details: dict[str, Any]
+    occurred_at: datetime
+
+
+class OrderOut(BaseModel):
+    id: int
+    kind: str
+    state: str
+    iccid: str
+    plan: str | None
+    channel: str
+    amount: MoneyAmount
+    promo_code: str | None
+    payable_until: datetime
+    created_at: datetime
+    payment: PaymentOut | None = Field(description="The latest payment attempt")
+    payments: list[PaymentOut]
+    timeline: list[OrderEventOut]

@@ -1,0 +1,53 @@
+"""Completing a paid wallet top-up: credit, confirmation SMS and receipt, in the paying
+transaction (there is nothing to provision on the network)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from tulpar.models import LedgerCause, Order, OrderState
+from tulpar.money import Money
+from tulpar.notification import service as notification_service
+from tulpar.order import service as order_service
+from tulpar.receipt import service as receipt_service
+from tulpar.receipt.service import ReceiptLine
+from tulpar.wallet import service as wallet_service
+
+ACTOR = "system:order.topup"
+
+
+def complete(session: Session, order: Order) -> None:
+    wallet_service.move(
+        session,
+        card_id=order.card_id,
+        amount=Money(order.amount_minor, order.currency),
+        cause=LedgerCause.order,
+        order_id=order.id,
+        actor=ACTOR,
+        reason="Wallet top-up",
+    )
+    order_service.transition(
+        session,
+        order.id,
+        from_states=[OrderState.paid],
+        to_state=OrderState.completed,
+        actor=ACTOR,
+        reason="Wallet credited",
+        details={"amount_minor": order.amount_minor, "currency": order.currency},
+    )
+    notification_service.queue_sms(
+        session,
+        card_id=order.card_id,
+        template="topup_confirmed",
+        context={"amount_minor": order.amount_minor, "currency": order.currency},
+        dedupe_key=f"order:{order.id}:topup_confirmed",
+    )
+    receipt_service.issue(
+        session,
+        issuer=order.channel.value.upper(),
+        card_id=order.card_id,
+        order_id=order.id,
+        lines=[ReceiptLine("Wallet top-up", 1, order.amount_minor)],
+        payment_method=order.payment_provider,
+        currency=order.currency,
+    )

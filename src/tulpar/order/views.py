@@ -1,0 +1,57 @@
+"""An order as the API shows it: state, frozen price, payment attempts and the timeline."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from tulpar.balance.schemas import MoneyAmount
+from tulpar.models import Payment
+from tulpar.order import repository
+from tulpar.order import service as order_service
+from tulpar.order.schemas import OrderEventOut, OrderOut, PaymentOut
+from tulpar.payment import service as payment_service
+
+
+def payment_out(payment: Payment) -> PaymentOut:
+    return PaymentOut(
+        id=payment.id,
+        attempt=payment.attempt,
+        provider=payment.provider.value,
+        state=payment.state.value,
+        amount=MoneyAmount(amount_minor=payment.amount_minor, currency=payment.currency),
+        next_action=payment.next_action,
+        failure_code=payment.failure_code,
+        failure_message=payment.failure_message,
+        created_at=payment.created_at,
+    )
+
+
+def order_out(session: Session, order_id: int) -> OrderOut:
+    session.flush()
+    order = order_service.get(session, order_id)
+    payments = [payment_out(p) for p in payment_service.attempts(session, order.id)]
+    return OrderOut(
+        id=order.id,
+        kind=order.kind.value,
+        state=order.state.value,
+        iccid=repository.iccid_of(session, order.card_id),
+        plan=None if order.plan_id is None else repository.plan_code_of(session, order.plan_id),
+        channel=order.channel.value,
+        amount=MoneyAmount(amount_minor=order.amount_minor, currency=order.currency),
+        promo_code=order.promo_code,
+        payable_until=order.payable_until,
+        created_at=order.created_at,
+        payment=payments[-1] if payments else None,
+        payments=payments,
+        timeline=[
+            OrderEventOut(
+                from_state=None if event.from_state is None else event.from_state.value,
+                to_state=event.to_state.value,
+                actor=event.actor,
+                reason=event.reason,
+                details=event.details,
+                occurred_at=event.occurred_at,
+            )
+            for event in order_service.timeline(session, order.id)
+        ],
+    )

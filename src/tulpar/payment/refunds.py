@@ -1,0 +1,134 @@
+"""Refunds: the intent is recorded in the caller's transaction with its job; the job sends
+it to the provider with no transaction open and records the answer."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy.orm import Session
+
+from tulpar import clock
+from tulpar.integrations.payments.protocol import ProviderError
+from tulpar.jobs import defer_in_transaction
+from tulpar.models import LedgerCause, OrderState, Payment, PaymentProviderName, RefundState
+from tulpar.money import Money
+from tulpar.order import service as order_service
+from tulpar.payment import repository
+from tulpar.wallet import service as wallet_service
+
+log = structlog.get_logger()
+
+REFUND_TASK = "payment.refund"
+
+
+def refund_order(session: Session, *, order_id: int, reason: str) -> bool:
+    """See :func:`tulpar.payment.service.refund`."""
+    payments = repository.succeeded_without_refund(session, order_id)
+    if not payments:
+        return False
+    return request(session, payments[0], reason=reason)
+
+
+def request(session: Session, payment: Payment, *, reason: str) -> bool:
+    """Refund one payment in full, once (unique per payment)."""
+    refund_id = repository.add_refund_unless_exists(
+        session,
+        {
+            "payment_id": payment.id,
+            "order_id": payment.order_id,
+            "state": RefundState.requested,
+            "amount_minor": payment.amount_minor,
+            "currency": payment.currency,
+            "reason": reason,
+            "idempotency_key": "tlp_ref_" + secrets.token_hex(16),
+        },
+    )
+    if refund_id is None:
+        return False
+    defer_in_transaction(session, REFUND_TASK, refund_id=refund_id)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRefund:
+    refund_id: int
+    provider: str
+    payment_reference: str
+    idempotency_key: str
+    amount_minor: int
+    currency: str
+    reason: str
+
+
+def refund_to_send(session: Session, refund_id: int) -> PendingRefund | None:
+    """The refund still to send to a provider; wallet refunds are completed right here."""
+    refund_row = repository.refund_for_update(session, refund_id)
+    if refund_row is None or refund_row.state is not RefundState.requested:
+        return None
+    payment = repository.get(session, refund_row.payment_id)
+    assert payment is not None
+    if payment.provider is PaymentProviderName.wallet:
+        wallet_service.move(
+            session,
+            card_id=payment.card_id,
+            amount=Money(refund_row.amount_minor, refund_row.currency),
+            cause=LedgerCause.refund,
+            order_id=payment.order_id,
+            reason=refund_row.reason,
+        )
+        record_refund(session, refund_id, succeeded=True, reference=None, failure_message=None)
+        return None
+    return PendingRefund(
+        refund_id=refund_row.id,
+        provider=payment.provider.value,
+        payment_reference=payment.provider_reference or "",
+        idempotency_key=refund_row.idempotency_key,
+        amount_minor=refund_row.amount_minor,
+        currency=refund_row.currency,
+        reason=refund_row.reason,
+    )
+
+
+def record_refund(
+    session: Session,
+    refund_id: int,
+    *,
+    succeeded: bool,
+    reference: str | None,
+    failure_message: str | None,
+) -> bool:
+    """The provider's answer. A successful refund of the payment that paid the order moves
+    the order to ``refunded``."""
+    refund_row = repository.refund_for_update(session, refund_id)
+    if refund_row is None or not repository.finish_refund(
+        session,
+        refund_id,
+        state=RefundState.succeeded if succeeded else RefundState.failed,
+        reference=reference,
+        failure_message=failure_message,
+        now=clock.now(),
+    ):
+        return False
+    if not succeeded:
+        log.error("payment.refund_failed", refund_id=refund_id, reason=failure_message)
+        return True
+    # Refunding a duplicate payment leaves the order as it is; refunding the one that paid
+    # it (or, for orders written without that link, any payment) makes it `refunded`.
+    paid_by = order_service.get(session, refund_row.order_id).paid_payment_id
+    if paid_by in (None, refund_row.payment_id):
+        order_service.transition(
+            session,
+            refund_row.order_id,
+            from_states=[OrderState.paid, OrderState.provisioning_failed, OrderState.completed],
+            to_state=OrderState.refunded,
+            actor="system:payments",
+            reason=refund_row.reason,
+            details={"refund_id": refund_id, "payment_id": refund_row.payment_id},
+        )
+    return True
+
+
+def count_refund_failure(session: Session, refund_id: int, error: ProviderError) -> None:
+    repository.count_refund_attempt(session, refund_id, failure_message=str(error)[:500])

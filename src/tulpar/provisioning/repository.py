@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from tulpar.models import (
+    Card,
+    CarrierCallback,
+    Plan,
+    Provisioning,
+    ProvisioningAttempt,
+    ProvisioningState,
+)
+
+
+def add(session: Session, row: Provisioning | ProvisioningAttempt) -> None:
+    session.add(row)
+    session.flush()
+
+
+def for_order(session: Session, order_id: int, *, for_update: bool = False) -> Provisioning | None:
+    query = select(Provisioning).where(Provisioning.order_id == order_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+
+
+def by_reference(
+    session: Session, reference: str, *, for_update: bool = False
+) -> Provisioning | None:
+    query = select(Provisioning).where(Provisioning.reference == reference)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+
+
+def attempt(session: Session, attempt_id: int) -> ProvisioningAttempt | None:
+    return session.get(ProvisioningAttempt, attempt_id)
+
+
+def attempts_of(session: Session, provisioning_id: int) -> list[ProvisioningAttempt]:
+    query = (
+        select(ProvisioningAttempt)
+        .where(ProvisioningAttempt.provisioning_id == provisioning_id)
+        .order_by(ProvisioningAttempt.number)
+    )
+    return list(session.scalars(query))
+
+
+def overdue_order_ids(session: Session, *, before: datetime, limit: int) -> list[int]:
+    query = (
+        select(Provisioning.order_id)
+        .where(
+            Provisioning.state == ProvisioningState.in_progress,
+            Provisioning.next_check_at < before,
+        )
+        .order_by(Provisioning.next_check_at)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def insert_callback(session: Session, values: dict[str, Any]) -> int | None:
+    """Store a callback; ``None`` when its event id was stored before."""
+    statement = (
+        insert(CarrierCallback)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(CarrierCallback.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def callback_for_update(session: Session, callback_id: int) -> CarrierCallback | None:
+    return session.get(CarrierCallback, callback_id, with_for_update=True, populate_existing=True)
+
+
+def callbacks_for(session: Session, reference: str) -> list[CarrierCallback]:
+    query = (
+        select(CarrierCallback)
+        .where(CarrierCallback.reference == reference)
+        .order_by(CarrierCallback.id)
+    )
+    return list(session.scalars(query))
+
+
+# Rows of other aggregates this domain reads by id (changes go through their services).
+def card(session: Session, card_id: int) -> Card | None:
+    return session.get(Card, card_id)
+
+
+def plan(session: Session, plan_id: int) -> Plan | None:
+    return session.get(Plan, plan_id)
+
+
+def cancel_waiting_job(session: Session, job_id: int) -> bool:
+    """Cancel a job that has not started (procrastinate's own function); False otherwise."""
+    cancelled = session.execute(
+        text("SELECT procrastinate_cancel_job_v1(:job_id, false, false)"), {"job_id": job_id}
+    ).scalar_one_or_none()
+    return cancelled is not None
+
+
+def waiting_job_id(session: Session, queueing_lock: str) -> int | None:
+    """The job already waiting under ``queueing_lock`` (procrastinate allows one)."""
+    return session.execute(
+        text("SELECT id FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo'"),
+        {"lock": queueing_lock},
+    ).scalar_one_or_none()
+
+
+def earlier_renewal_unsettled(
+    session: Session, *, card_id: int, order_id: int, now: datetime, window: timedelta
+) -> bool:
+    """Whether an older renewal of the card is still within its retry window (being
+    provisioned, or paid lately and about to be): this one waits behind it, so renewals of a
+    card apply in order-id order. One stuck past its window never holds the others up."""
+    query = text(
+        """
+        SELECT EXISTS (
+            SELECT 1 FROM orders o
+            LEFT JOIN provisionings p ON p.order_id = o.id
+            WHERE o.card_id = :card_id AND o.id < :order_id AND o.kind = 'plan_renewal'
+              AND ((o.state = 'paid' AND o.state_changed_at > :paid_since)
+                   OR (o.state = 'provisioning' AND p.retry_until > :now))
+        )
+        """
+    )
+    params = {"card_id": card_id, "order_id": order_id, "now": now, "paid_since": now - window}
+    return bool(session.execute(query, params).scalar_one())

@@ -1,0 +1,274 @@
+"""What a carrier answer means for the order: complete it (exactly once), fail it (refund,
+tell the traveller, open a ticket), or try again later. Whichever of the synchronous answer,
+the callback and the poll arrives first settles it; the others find it settled and do nothing.
+
+Lock order, everywhere: provisioning row, then order row (the state transition), then card."""
+
+from __future__ import annotations
+
+import enum
+import random
+from datetime import datetime, timedelta
+
+from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy.orm import Session
+
+from tulpar.bundle import service as bundle_service
+from tulpar.card import service as card_service
+from tulpar.config import get_settings
+from tulpar.errors import CardNotRenewableError
+from tulpar.integrations.carrier.protocol import CarrierStatus
+from tulpar.jobs import defer_in_transaction
+from tulpar.models import (
+    Card,
+    LedgerCause,
+    Order,
+    OrderState,
+    Plan,
+    Provisioning,
+    ProvisioningState,
+    TicketKind,
+)
+from tulpar.notification import service as notification_service
+from tulpar.order import service as order_service
+from tulpar.payment import service as payment_service
+from tulpar.provisioning import repository, timeline
+from tulpar.receipt import service as receipt_service
+from tulpar.receipt.service import ReceiptLine
+from tulpar.support import service as support_service
+
+ACTOR = "system:provisioning"
+APPLY_TASK = "provisioning.apply"
+UNAVAILABLE = "unavailable"  # our own outcome: the carrier could not be reached
+
+
+class Settled(enum.StrEnum):
+    completed = "completed"
+    failed = "failed"
+    retry_scheduled = "retry_scheduled"
+    poll_scheduled = "poll_scheduled"
+    already_settled = "already_settled"
+
+
+def card_lock(card_id: int) -> str:
+    """Jobs of one card run one at a time, in the order they were queued."""
+    return f"card:{card_id}"
+
+
+def backoff_seconds(attempt: int, *, rng: random.Random | None = None) -> float:
+    """Exponential backoff with "equal jitter": between half and all of base·2^(n-1), capped."""
+    settings = get_settings()
+    ceiling = min(
+        settings.provisioning_backoff_max_seconds,
+        settings.provisioning_backoff_base_seconds * 2 ** max(0, attempt - 1),
+    )
+    return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+def settle(
+    session: Session,
+    provisioning: Provisioning,
+    *,
+    status: str,
+    via: str,
+    now: datetime,
+    carrier_reference: str | None = None,
+    error_code: str | None = None,
+) -> Settled:
+    """Act on one carrier status. ``provisioning`` must be locked (FOR UPDATE)."""
+    if provisioning.state is not ProvisioningState.in_progress:
+        return Settled.already_settled
+    provisioning.carrier_status = status
+    provisioning.carrier_reference = carrier_reference or provisioning.carrier_reference
+    if status == CarrierStatus.applied:
+        return complete(session, provisioning, via=via, now=now)
+    if status == CarrierStatus.failed_permanently:
+        return fail(session, provisioning, reason=error_code or "failed_permanently", now=now)
+    provisioning.last_error = error_code or status
+    if status == CarrierStatus.pending:
+        provisioning.accepted_at = provisioning.accepted_at or now
+    elif status in (CarrierStatus.rejected, CarrierStatus.unknown):
+        provisioning.accepted_at = None  # refused or lost after all: ask it to apply again
+    settings = get_settings()
+    if now < provisioning.retry_until:
+        if provisioning.accepted_at is not None:
+            delay, outcome = settings.provisioning_poll_after_seconds, Settled.poll_scheduled
+        else:  # rejected, unavailable, unknown: ask again
+            delay, outcome = backoff_seconds(provisioning.attempts), Settled.retry_scheduled
+        # The last try happens when the window closes: a short outage never costs a refund.
+        due_at = min(now + timedelta(seconds=delay), provisioning.retry_until)
+        schedule(session, provisioning, due_at=due_at, now=now)
+        return outcome
+    if provisioning.accepted_at is None:
+        return fail(session, provisioning, reason=f"retry window ended ({status})", now=now)
+    # Accepted but not finished in the window (carriers may take hours): keep asking, slowly,
+    # and let support know once, rather than refund a bundle that may still be applied.
+    _open_ticket(
+        session,
+        provisioning,
+        kind=TicketKind.paid_not_applied,
+        subject=f"accepted by the carrier at {provisioning.accepted_at:%Y-%m-%d %H:%M} UTC,"
+        " not applied within the retry window; still polling",
+    )
+    due_at = now + timedelta(seconds=settings.provisioning_backoff_max_seconds)
+    schedule(session, provisioning, due_at=due_at, now=now)
+    return Settled.poll_scheduled
+
+
+def schedule(
+    session: Session, provisioning: Provisioning, *, due_at: datetime, now: datetime
+) -> None:
+    """Queue the next provisioning job of this order (one waiting job per order at most)."""
+    provisioning.next_check_at = due_at
+    provisioning.next_job_id = defer_apply(
+        session,
+        order_id=provisioning.order_id,
+        card_id=provisioning.card_id,
+        delay=due_at - now,
+    )
+
+
+def defer_apply(session: Session, *, order_id: int, card_id: int, delay: timedelta) -> int | None:
+    """Queue ``provisioning.apply`` for the order after ``delay``, under the card's lock;
+    returns the waiting job's id (an existing one if a job already waits for this order)."""
+    queueing_lock = f"provisioning:{order_id}"
+    try:
+        with session.begin_nested():
+            return defer_in_transaction(
+                session,
+                APPLY_TASK,
+                lock=card_lock(card_id),
+                queueing_lock=queueing_lock,
+                schedule_in={"milliseconds": max(0, int(delay.total_seconds() * 1000))},
+                order_id=order_id,
+            )
+    except AlreadyEnqueued:
+        # A job already waits for this order; it will look at the new state when it runs.
+        return repository.waiting_job_id(session, queueing_lock)
+
+
+def complete(session: Session, provisioning: Provisioning, *, via: str, now: datetime) -> Settled:
+    """The carrier applied the bundle: apply it here, confirm by SMS, issue the receipt."""
+    order, card, plan = order_card_plan(session, provisioning)
+    try:
+        card_service.ensure_renewable(card, now=now)
+    except CardNotRenewableError as error:
+        return fail(session, provisioning, reason=error.code, now=now)
+    moved = order_service.transition(
+        session,
+        order.id,
+        from_states=[OrderState.provisioning],
+        to_state=OrderState.completed,
+        actor=ACTOR,
+        reason=f"bundle applied on the carrier ({via})",
+        details={"reference": provisioning.reference, "via": via},
+    )
+    if not moved:
+        return Settled.already_settled
+    bundle_service.apply_plan(session, card, plan, cause=LedgerCause.order, order_id=order.id)
+    _finish(session, provisioning, ProvisioningState.completed, now=now)
+    provisioning.completed_via = via
+    notification_service.queue_sms(
+        session,
+        card_id=card.id,
+        template="renewal_confirmed",
+        context={"plan": plan.names},
+        dedupe_key=f"order:{order.id}:confirmed",
+    )
+    receipt_service.issue(
+        session,
+        issuer=order.channel.value.upper(),
+        card_id=card.id,
+        order_id=order.id,
+        lines=[
+            ReceiptLine(
+                description=f"{plan.code} {plan.names.get(card.language, plan.names['en'])}",
+                quantity=1,
+                unit_price_minor=order.amount_minor,
+            )
+        ],
+        payment_method=order.payment_provider,
+        currency=order.currency,
+    )
+    return Settled.completed
+
+
+def fail(session: Session, provisioning: Provisioning, *, reason: str, now: datetime) -> Settled:
+    """Give up: the order fails, the payment is refunded, the traveller is told, support gets
+    a ticket with the whole timeline. Each of these happens once per order."""
+    order, card, plan = order_card_plan(session, provisioning)
+    moved = order_service.transition(
+        session,
+        order.id,
+        from_states=[OrderState.provisioning],
+        to_state=OrderState.provisioning_failed,
+        actor=ACTOR,
+        reason=f"provisioning failed: {reason}",
+        details={"reference": provisioning.reference, "attempts": provisioning.attempts},
+    )
+    if not moved:
+        return Settled.already_settled
+    _finish(session, provisioning, ProvisioningState.failed, now=now)
+    provisioning.last_error = reason
+    refund_requested = payment_service.refund(
+        session, order_id=order.id, reason=f"provisioning failed: {reason}"
+    )
+    template = "renewal_refunded" if refund_requested else "renewal_failed"
+    notification_service.queue_sms(
+        session,
+        card_id=card.id,
+        template=template,
+        context={
+            "plan": plan.names,
+            "order": order.id,
+            "amount_minor": order.amount_minor,
+            "currency": order.currency,
+        },
+        dedupe_key=f"order:{order.id}:{template}",
+    )
+    _open_ticket(
+        session,
+        provisioning,
+        kind=TicketKind.provisioning_failed,
+        subject=f"provisioning failed ({reason});"
+        f" {'refund requested' if refund_requested else 'nothing to refund'}",
+    )
+    return Settled.failed
+
+
+def _open_ticket(
+    session: Session, provisioning: Provisioning, *, kind: TicketKind, subject: str
+) -> None:
+    order, _, plan = order_card_plan(session, provisioning)
+    support_service.open_ticket(
+        session,
+        card_id=provisioning.card_id,
+        order_id=order.id,
+        kind=kind,
+        subject=f"Order {order.id} ({plan.code}): {subject}",
+        timeline=timeline.of_order(session, order.id),
+        opened_by=ACTOR,
+    )
+
+
+def _finish(
+    session: Session, provisioning: Provisioning, state: ProvisioningState, *, now: datetime
+) -> None:
+    provisioning.state = state
+    provisioning.finished_at = now
+    provisioning.next_check_at = None
+    if provisioning.next_job_id is not None:
+        # A poll or retry still waiting would only find the order settled; drop it so the
+        # card's next renewal does not queue behind it.
+        repository.cancel_waiting_job(session, provisioning.next_job_id)
+        provisioning.next_job_id = None
+
+
+def order_card_plan(session: Session, provisioning: Provisioning) -> tuple[Order, Card, Plan]:
+    """The rows a provisioning is about (they cannot vanish: foreign keys)."""
+    order = order_service.get(session, provisioning.order_id)
+    card = repository.card(session, provisioning.card_id)
+    plan = None if order.plan_id is None else repository.plan(session, order.plan_id)
+    if card is None or plan is None:
+        raise LookupError(f"provisioning {provisioning.id} lost its card or plan")
+    return order, card, plan

@@ -1,0 +1,257 @@
+"""The rating engine's SQL. Every statement works on a whole batch at once.
+
+A batch lives in two temporary tables of the session's connection, emptied after each
+transaction: ``rating_new`` (records stored by this batch) and ``rating_batch`` (the same with
+the bundles each record may draw on and its rating segment)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+# Capacity that stands for an unlimited allowance in the running sums. A batch's usage per
+# card and kind is at most 10,000 × MAX_RECORD_QUANTITY = 10^16, well below it, and the sum of
+# a few hundred of them still fits in a bigint.
+UNLIMITED = 2**56
+MAX_RECORD_QUANTITY = 10**12
+
+_REMAINING_OF = """CASE {kind} WHEN 'data' THEN {b}.data_bytes_remaining
+    WHEN 'voice' THEN {b}.voice_seconds_remaining ELSE {b}.sms_count_remaining END"""
+
+_CREATE_TEMP_TABLES = text(
+    """
+    CREATE TEMP TABLE IF NOT EXISTS rating_new (
+        id bigint NOT NULL, card_id bigint NOT NULL, kind text NOT NULL,
+        quantity bigint NOT NULL, occurred_at timestamptz NOT NULL
+    ) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS rating_batch (
+        id bigint NOT NULL, card_id bigint NOT NULL, kind text NOT NULL,
+        quantity bigint NOT NULL, occurred_at timestamptz NOT NULL,
+        candidates bigint[] NOT NULL, segment int NOT NULL
+    ) ON COMMIT DELETE ROWS;
+    DELETE FROM rating_new;
+    DELETE FROM rating_batch;
+    """
+)
+
+# Sorted by key: two batches sharing keys wait on each other in one order, never in a cycle.
+# The batch travels as one JSON text: far cheaper to send and parse than six arrays.
+_INSERT_NEW = text(
+    """
+    WITH incoming AS (
+        SELECT * FROM json_to_recordset(CAST(:payload AS json))
+            AS i(s text, r text, c bigint, k text, q bigint, t timestamptz)
+    ), stored AS (
+        INSERT INTO usage_records (source, record_id, card_id, kind, quantity, occurred_at)
+        SELECT s, r, c, k, q, t FROM incoming ORDER BY s COLLATE "C", r COLLATE "C"
+        ON CONFLICT (source, record_id) DO NOTHING
+        RETURNING id, source, record_id, card_id, kind, quantity, occurred_at
+    ), kept AS (
+        INSERT INTO rating_new (id, card_id, kind, quantity, occurred_at)
+        SELECT id, card_id, kind, quantity, occurred_at FROM stored
+    )
+    SELECT i.s, i.r FROM incoming i
+    WHERE NOT EXISTS (SELECT FROM stored WHERE stored.source = i.s AND stored.record_id = i.r)
+    """
+)
+
+# FOR NO KEY UPDATE: it does not conflict with the key-share locks that inserting rows which
+# reference these cards and bundles takes, so only rating and renewals wait on each other.
+_LOCK_CARDS = text(
+    """
+    SELECT id FROM cards WHERE id IN (SELECT card_id FROM rating_new)
+    ORDER BY id FOR NO KEY UPDATE
+    """
+)
+
+_LOCK_BUNDLES = text(
+    """
+    SELECT b.id FROM bundles b
+    JOIN (SELECT card_id, min(occurred_at) AS first_at, max(occurred_at) AS last_at
+          FROM rating_new GROUP BY card_id) r ON r.card_id = b.card_id
+    WHERE b.state <> 'revoked' AND b.starts_at <= r.last_at AND b.expires_at > r.first_at
+    ORDER BY b.id FOR NO KEY UPDATE OF b
+    """
+)
+
+# A segment is a run of one card's records of one kind (in rating order) that may draw on the
+# same bundles; within a segment running sums allocate exactly, segments go one after another.
+_PREPARE_BATCH = text(
+    f"""
+    INSERT INTO rating_batch (id, card_id, kind, quantity, occurred_at, candidates, segment)
+    SELECT id, card_id, kind, quantity, occurred_at, candidates,
+           sum(CASE WHEN candidates = previous THEN 0 ELSE 1 END)
+               OVER (PARTITION BY card_id, kind ORDER BY occurred_at, id)
+    FROM (
+        SELECT c.*, lag(candidates, 1, ARRAY[-1]::bigint[])
+                        OVER (PARTITION BY card_id, kind ORDER BY occurred_at, id) AS previous
+        FROM (
+            SELECT r.id, r.card_id, r.kind, r.quantity, r.occurred_at,
+                   coalesce(array_agg(b.id ORDER BY b.expires_at, b.id)
+                            FILTER (WHERE b.id IS NOT NULL), '{{}}') AS candidates
+            FROM rating_new r
+            LEFT JOIN bundles b ON b.card_id = r.card_id AND b.state <> 'revoked'
+                AND b.starts_at <= r.occurred_at AND r.occurred_at < b.expires_at
+                AND coalesce({_REMAINING_OF.format(kind="r.kind", b="b")}, 1) > 0
+            GROUP BY r.id, r.card_id, r.kind, r.quantity, r.occurred_at
+        ) c
+    ) s
+    RETURNING segment
+    """
+)
+
+# One round rates one segment of every card and kind. Records take from their bundles
+# soonest-expiring first, in (occurred_at, id) order: record i covers [use_start, use_end) of
+# the running usage, bundle j offers [cap_start, cap_end) of the running capacity; what record
+# i takes from bundle j is the overlap. In the same statement: the ledger entries, the
+# overage, the new allowances (an active bundle left without data becomes exhausted) and the
+# data thresholds reached. It answers what the caller must act on.
+_RATE_ROUND = text(
+    f"""
+    WITH records AS (
+        SELECT id, card_id, kind, quantity, occurred_at, candidates,
+               sum(quantity) OVER w - quantity AS use_start, sum(quantity) OVER w AS use_end
+        FROM rating_batch WHERE segment = :round AND cardinality(candidates) > 0
+        WINDOW w AS (PARTITION BY card_id, kind ORDER BY occurred_at, id)
+    ), offers AS (
+        SELECT s.card_id, s.kind, b.id AS bundle_id, b.data_bytes_granted, left_now.remaining,
+               sum(coalesce(left_now.remaining, :unlimited)) OVER v
+                   - coalesce(left_now.remaining, :unlimited) AS cap_start,
+               sum(coalesce(left_now.remaining, :unlimited)) OVER v AS cap_end
+        FROM (SELECT DISTINCT card_id, kind, candidates FROM records) s
+        JOIN bundles b ON b.id = ANY (s.candidates)
+        CROSS JOIN LATERAL (
+            SELECT {_REMAINING_OF.format(kind="s.kind", b="b")} AS remaining
+        ) left_now
+        WINDOW v AS (PARTITION BY s.card_id, s.kind ORDER BY b.expires_at, b.id)
+    ), taken AS (
+        SELECT r.id AS usage_record_id, r.card_id, o.bundle_id, r.kind, r.occurred_at,
+               least(r.use_end, o.cap_end) - greatest(r.use_start, o.cap_start) AS amount,
+               o.remaining - (greatest(r.use_start, o.cap_start) - o.cap_start)
+                   AS balance_before,
+               o.remaining IS NOT NULL AS finite, o.cap_start AS priority, o.data_bytes_granted
+        FROM records r JOIN offers o ON o.card_id = r.card_id AND o.kind = r.kind
+        WHERE o.cap_end > o.cap_start AND r.use_start < o.cap_end AND o.cap_start < r.use_end
+    ), logged AS (
+        -- Every deduction from a counted allowance is a ledger entry pointing at its record.
+        INSERT INTO ledger_entries (card_id, bundle_id, account, delta, balance_before,
+                                    balance_after, cause, usage_record_id)
+        SELECT card_id, bundle_id, kind, -amount, balance_before, balance_before - amount,
+               'usage', usage_record_id
+        FROM taken WHERE finite
+        ORDER BY usage_record_id, priority
+    ), uncovered AS (
+        INSERT INTO usage_overages (usage_record_id, card_id, kind, quantity, occurred_at)
+        SELECT r.id, r.card_id, r.kind, r.quantity - coalesce(c.covered, 0), r.occurred_at
+        FROM records r
+        LEFT JOIN (SELECT usage_record_id, sum(amount) AS covered FROM taken
+                   GROUP BY usage_record_id) c ON c.usage_record_id = r.id
+        WHERE r.quantity > coalesce(c.covered, 0)
+        UNION ALL  -- records no bundle could cover at all, once, in the first round
+        SELECT id, card_id, kind, quantity, occurred_at FROM rating_batch
+        WHERE :round = 1 AND cardinality(candidates) = 0
+        RETURNING card_id, kind
+    ), moved AS (
+        UPDATE bundles b SET
+            data_bytes_remaining = b.data_bytes_remaining - t.data,
+            voice_seconds_remaining = b.voice_seconds_remaining - t.voice,
+            sms_count_remaining = b.sms_count_remaining - t.sms,
+            state = CASE WHEN b.state = 'active' AND t.data > 0
+                          AND b.data_bytes_remaining = t.data THEN 'exhausted'
+                         ELSE b.state END
+        FROM (
+            SELECT bundle_id,
+                   coalesce(sum(amount) FILTER (WHERE kind = 'data'), 0) AS data,
+                   coalesce(sum(amount) FILTER (WHERE kind = 'voice'), 0) AS voice,
+                   coalesce(sum(amount) FILTER (WHERE kind = 'sms'), 0) AS sms
+            FROM taken WHERE finite GROUP BY bundle_id
+        ) t
+        WHERE b.id = t.bundle_id
+        RETURNING b.card_id, b.state, t.data
+    ), reached AS (
+        -- The first record (in rating order) that left the bundle at or below the level;
+        -- a threshold already recorded for the bundle is never recorded again.
+        INSERT INTO usage_threshold_events (card_id, bundle_id, threshold_percent,
+                                            usage_record_id, crossed_at)
+        SELECT DISTINCT ON (a.bundle_id, t.percent)
+               a.card_id, a.bundle_id, t.percent, a.usage_record_id, a.occurred_at
+        FROM taken a CROSS JOIN (VALUES (75), (90), (100)) AS t(percent)
+        WHERE a.finite AND a.kind = 'data' AND a.data_bytes_granted > 0
+          AND (a.balance_before - a.amount) * 100 <= a.data_bytes_granted * (100 - t.percent)
+        ORDER BY a.bundle_id, t.percent, a.balance_before - a.amount DESC, a.usage_record_id
+        ON CONFLICT (bundle_id, threshold_percent) DO NOTHING
+        RETURNING id
+    )
+    SELECT 'threshold' AS what, id, NULL AS kind FROM reached
+    UNION ALL SELECT 'overage', card_id, kind FROM uncovered
+    UNION ALL SELECT 'exhausted', card_id, 'data' FROM moved
+        WHERE state = 'exhausted' AND data > 0
+    """
+)
+
+
+@dataclass(slots=True)
+class RoundResult:
+    threshold_event_ids: list[int] = field(default_factory=list)
+    overages: list[tuple[int, str]] = field(default_factory=list)  # (card id, kind)
+    exhausted_cards: set[int] = field(default_factory=set)
+
+
+_NEWEST_USAGE = text("SELECT max(occurred_at) FROM usage_records WHERE card_id = :card_id")
+
+
+def insert_new(
+    session: Session, rows: Iterable[tuple[str, str, int, str, int, datetime]]
+) -> set[tuple[str, str]]:
+    """Store the records (source, record id, card id, kind, quantity, occurred at) whose
+    key is new; returns the keys that were already stored (distinct keys expected)."""
+    session.execute(_CREATE_TEMP_TABLES)
+    payload = json.dumps(
+        [
+            {
+                "s": source,
+                "r": record_id,
+                "c": card_id,
+                "k": kind,
+                "q": quantity,
+                "t": occurred_at.isoformat(),
+            }
+            for source, record_id, card_id, kind, quantity, occurred_at in rows
+        ]
+    )
+    known = session.execute(_INSERT_NEW, {"payload": payload}).all()
+    return {(str(source), str(record_id)) for source, record_id in known}
+
+
+def lock_cards_and_bundles(session: Session) -> None:
+    """Cards, then their bundles that the batch may touch, each in primary-key order."""
+    session.execute(_LOCK_CARDS).all()
+    session.execute(_LOCK_BUNDLES).all()
+
+
+def prepare_batch(session: Session) -> int:
+    """Fill ``rating_batch``; returns the number of rounds (segments) needed."""
+    segments = session.execute(_PREPARE_BATCH).scalars().all()
+    return max((int(segment) for segment in segments), default=0)
+
+
+def rate_round(session: Session, round_number: int, into: RoundResult) -> None:
+    """Rate one segment of every card and kind; adds what happened to ``into``."""
+    rows = session.execute(_RATE_ROUND, {"round": round_number, "unlimited": UNLIMITED})
+    for what, number, kind in rows:
+        if what == "threshold":
+            into.threshold_event_ids.append(int(number))
+        elif what == "overage":
+            into.overages.append((int(number), str(kind)))
+        else:
+            into.exhausted_cards.add(int(number))
+
+
+def newest_usage_at(session: Session, card_id: int) -> datetime | None:
+    value: datetime | None = session.execute(_NEWEST_USAGE, {"card_id": card_id}).scalar()
+    return value

@@ -1,0 +1,65 @@
+"""Public receipt pages: the receipt (HTML, PDF) and the verification page its QR opens.
+The public id is an unguessable capability; the card is always masked."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from tulpar.i18n import supported
+from tulpar.models import LANGUAGES, Receipt
+from tulpar.receipt import documents, service
+from tulpar.web.dependencies import DbSession
+
+router = APIRouter(tags=["receipts"], include_in_schema=False)
+
+
+def _language(request: Request, receipt: Receipt | None) -> str:
+    """``?lang=``, else the card's language, else the browser's ``Accept-Language``."""
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    if receipt is not None:
+        return receipt.language
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh-Hans"
+        if tag[:2] in ("ru", "kk", "en"):
+            return tag[:2]
+    return supported(None)
+
+
+def _not_found(request: Request) -> HTMLResponse:
+    return HTMLResponse(documents.not_found_html(_language(request, None)), status_code=404)
+
+
+@router.get("/receipts/{public_id}.pdf")
+def receipt_pdf(public_id: str, request: Request, session: DbSession) -> Response:
+    receipt = service.get(session, public_id)
+    if receipt is None:
+        return _not_found(request)
+    body = documents.receipt_pdf(receipt, _language(request, receipt))
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{receipt.number}.pdf"'},
+    )
+
+
+@router.get("/receipts/{public_id}", response_class=HTMLResponse)
+def receipt_page(public_id: str, request: Request, session: DbSession) -> HTMLResponse:
+    receipt = service.get(session, public_id)
+    if receipt is None:
+        return _not_found(request)
+    return HTMLResponse(documents.receipt_html(receipt, _language(request, receipt)))
+
+
+@router.get("/verify/{public_id}", response_class=HTMLResponse)
+def verify_page(
+    public_id: str, request: Request, session: DbSession, s: str | None = None
+) -> HTMLResponse:
+    """Says plainly whether this is a genuine Tulpar receipt (masked card, amount, date)."""
+    verification = service.verify(session, public_id, s)
+    language = _language(request, verification.receipt)
+    return HTMLResponse(documents.verification_html(verification.receipt, language))

@@ -1,0 +1,157 @@
+"""Receipts: numbered without gaps per issuer, VAT from the dated rate table, signed with
+Ed25519 so the public ``/verify`` page can tell a genuine Tulpar receipt from a forgery."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tulpar import clock
+from tulpar.config import get_settings
+from tulpar.errors import CardNotFoundError, InvalidInputError
+from tulpar.identifiers import Iccid
+from tulpar.models import Receipt
+from tulpar.money import Money
+from tulpar.receipt import repository, signing, vat
+
+ISSUER_FORMAT = re.compile(r"^[A-Z0-9]{2,12}(?:-[A-Z0-9]{1,20})?$")
+PAYLOAD_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLine:
+    description: str
+    quantity: int
+    unit_price_minor: int  # VAT included
+
+    def __post_init__(self) -> None:
+        if not self.description.strip() or len(self.description) > 200:
+            raise InvalidInputError("A receipt line needs a description of 1 to 200 characters")
+        if isinstance(self.quantity, bool) or self.quantity < 1:
+            raise InvalidInputError("A receipt line's quantity is a positive whole number")
+        if isinstance(self.unit_price_minor, bool) or self.unit_price_minor < 0:
+            raise InvalidInputError("A receipt line's price is a non-negative whole number")
+
+    @property
+    def amount_minor(self) -> int:
+        return self.quantity * self.unit_price_minor
+
+
+def issue(
+    session: Session,
+    *,
+    issuer: str,
+    card_id: int,
+    order_id: int | None,
+    lines: list[ReceiptLine],
+    payment_method: str,
+    currency: str,
+) -> Receipt:
+    """Issue the next receipt of ``issuer`` (``WEB``, ``STORE-ALMATY1`` …) in this transaction.
+
+    The number (``WEB-000042``) is taken from the issuer's counter row, so it is gapless even
+    with concurrent sales. For an order that already has a receipt, that receipt is returned
+    unchanged (re-issuing never consumes a number). Never commits."""
+    if not ISSUER_FORMAT.match(issuer):
+        raise InvalidInputError("An issuer looks like WEB or STORE-ALMATY1")
+    if not lines:
+        raise InvalidInputError("A receipt has at least one line")
+    money = Money.of(0, currency)
+    if not payment_method.strip() or len(payment_method) > 32:
+        raise InvalidInputError("A payment method has 1 to 32 characters")
+    card = repository.card(session, card_id)
+    if card is None:
+        raise CardNotFoundError()
+    if order_id is not None and (existing := repository.by_order(session, order_id)) is not None:
+        return existing
+    issued_at = clock.now().astimezone(UTC)
+    total_minor = sum(line.amount_minor for line in lines)
+    rate = vat.rate_on(clock.to_local(issued_at).date())
+    sequence_number = repository.next_number(session, issuer)
+    receipt = Receipt(
+        public_id=secrets.token_urlsafe(12),
+        issuer=issuer,
+        sequence_number=sequence_number,
+        number=f"{issuer}-{sequence_number:06d}",
+        card_id=card.id,
+        order_id=order_id,
+        card_masked=Iccid(card.iccid).masked(),
+        language=card.language,
+        currency=money.currency,
+        lines=[
+            {
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+                "amount_minor": line.amount_minor,
+            }
+            for line in lines
+        ],
+        total_minor=total_minor,
+        vat_rate_basis_points=rate,
+        vat_minor=vat.included(total_minor, rate),
+        payment_method=payment_method,
+        issued_at=issued_at,
+        key_id=signing.key_id(),
+        signature="",
+    )
+    receipt.signature = signing.sign(signed_payload(receipt))
+    return repository.add(session, receipt)
+
+
+def signed_payload(receipt: Receipt) -> dict[str, Any]:
+    """Everything the signature vouches for, from the stored columns."""
+    return {
+        "v": PAYLOAD_VERSION,
+        "public_id": receipt.public_id,
+        "number": receipt.number,
+        "issued_at": receipt.issued_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "card": receipt.card_masked,
+        "order_id": receipt.order_id,
+        "currency": receipt.currency,
+        "lines": receipt.lines,
+        "total_minor": receipt.total_minor,
+        "vat_rate_basis_points": receipt.vat_rate_basis_points,
+        "vat_minor": receipt.vat_minor,
+        "payment_method": receipt.payment_method,
+    }
+
+
+def verification_url(receipt: Receipt) -> str:
+    """The public page the receipt's QR code opens."""
+    base = get_settings().public_base_url.rstrip("/")
+    return f"{base}/verify/{receipt.public_id}?s={receipt.signature}"
+
+
+def get(session: Session, public_id: str) -> Receipt | None:
+    return repository.by_public_id(session, public_id) if len(public_id) <= 32 else None
+
+
+def for_order(session: Session, order_id: int) -> Receipt | None:
+    return repository.by_order(session, order_id)
+
+
+def for_card(session: Session, card_id: int) -> list[Receipt]:
+    return repository.for_card(session, card_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    genuine: bool
+    receipt: Receipt | None  # only when genuine
+
+
+def verify(session: Session, public_id: str, signature: str | None) -> Verification:
+    """Genuine only if a receipt with this id exists, was signed with our key, and the given
+    signature matches what is stored now (a changed amount or a changed signature fails)."""
+    receipt = get(session, public_id)
+    if receipt is None or not signature or receipt.key_id != signing.key_id():
+        return Verification(genuine=False, receipt=None)
+    if not signing.verify(signed_payload(receipt), signature):
+        return Verification(genuine=False, receipt=None)
+    return Verification(genuine=True, receipt=receipt)

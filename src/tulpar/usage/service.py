@@ -1,0 +1,129 @@
+"""Taking in the carrier's usage records (API batches and CSV imports alike): check each
+record on its own, find its card, drop repeats, then store and rate the good ones together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy.orm import Session
+
+from tulpar import clock
+from tulpar.errors import InvalidInputError
+from tulpar.rating import service as rating_service
+from tulpar.rating.service import UsageToRate
+from tulpar.usage import repository
+from tulpar.usage.validation import CardKey, ParsedUsage, RecordRejectedError, parse_record
+
+MAX_BATCH_RECORDS = 10_000
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+
+
+class RecordResult(NamedTuple):
+    position: int  # in the batch
+    status: str  # accepted | duplicate | rejected
+    source: str | None = None
+    record_id: str | None = None
+    code: str | None = None
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class IngestReport:
+    results: list[RecordResult] = field(default_factory=list)
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+    def add(self, result: RecordResult) -> None:
+        self.results.append(result)
+        if result.status == ACCEPTED:
+            self.accepted += 1
+        elif result.status == DUPLICATE:
+            self.duplicates += 1
+        else:
+            self.rejected += 1
+
+
+def ingest(
+    session: Session, raw_records: Sequence[Mapping[str, object]], *, now: datetime | None = None
+) -> IngestReport:
+    """Validate, store and rate one batch. A record is ``accepted`` when this batch stored
+    and rated it, ``duplicate`` when its (source, record id) was seen before (in this batch or
+    any earlier one), ``rejected`` with a reason otherwise. Good records go in even when
+    others are bad."""
+    if len(raw_records) > MAX_BATCH_RECORDS:
+        raise InvalidInputError(f"A batch holds at most {MAX_BATCH_RECORDS:,} records")
+    now = now or clock.now()
+    outcomes: list[ParsedUsage | RecordRejectedError] = []
+    for raw in raw_records:
+        try:
+            outcomes.append(parse_record(raw, now=now))
+        except RecordRejectedError as error:
+            outcomes.append(error)
+    card_ids = _resolve_cards(session, [o for o in outcomes if isinstance(o, ParsedUsage)])
+
+    to_rate: list[UsageToRate] = []
+    first_index: dict[tuple[str, str], int] = {}
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, RecordRejectedError):
+            continue
+        card_id = card_ids.get(outcome.card)
+        if card_id is None:
+            outcomes[index] = RecordRejectedError("card_not_found", "no card with this number")
+            continue
+        key = (outcome.source, outcome.record_id)
+        if key in first_index:
+            continue
+        first_index[key] = index
+        to_rate.append(
+            UsageToRate(
+                outcome.source,
+                outcome.record_id,
+                card_id,
+                outcome.kind,
+                outcome.quantity,
+                outcome.occurred_at,
+            )
+        )
+
+    stored = rating_service.rate(session, to_rate, now=now).stored
+    report = IngestReport()
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, RecordRejectedError):
+            raw = raw_records[index]
+            report.add(
+                RecordResult(
+                    index,
+                    REJECTED,
+                    _text_or_none(raw, "source"),
+                    _text_or_none(raw, "record_id"),
+                    outcome.reason_code,
+                    outcome.detail,
+                )
+            )
+            continue
+        key = (outcome.source, outcome.record_id)
+        fresh = key in stored and first_index[key] == index
+        report.add(RecordResult(index, ACCEPTED if fresh else DUPLICATE, *key))
+    return report
+
+
+def _resolve_cards(session: Session, parsed: list[ParsedUsage]) -> dict[CardKey, int]:
+    wanted: dict[str, set[str]] = {"iccid": set(), "msisdn": set(), "imsi": set()}
+    for record in parsed:
+        wanted[record.card.by].add(record.card.value)
+    found: dict[CardKey, int] = {}
+    for by, values in wanted.items():
+        for value, card_id in repository.card_ids(session, by, values).items():
+            found[CardKey(by, value)] = card_id
+    return found
+
+
+def _text_or_none(raw: object, name: str) -> str | None:
+    if not isinstance(raw, Mapping):
+        return None
+    value = raw.get(name)
+    return str(value)[:128] if isinstance(value, str | int) and value != "" else None

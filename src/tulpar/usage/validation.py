@@ -1,0 +1,185 @@
+"""Checking one usage record as the carrier sent it (JSON object or CSV row)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
+
+from tulpar.errors import InvalidInputError
+from tulpar.identifiers import Iccid, Msisdn, parse_card_reference
+from tulpar.models import UsageKind
+from tulpar.rating.service import MAX_RECORD_QUANTITY
+
+FIELDS = ("source", "record_id", "card", "kind", "quantity", "occurred_at")
+# Carrier clocks drift a little; a record from further ahead than this is refused.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})$"
+)
+_KINDS = {kind.value: kind for kind in UsageKind}
+_IMSI = re.compile(r"^[0-9]{14,15}$")
+_SEPARATORS = re.compile(r"[\s\-]")
+_KEY_TEXT = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
+
+
+class RecordRejectedError(InvalidInputError):
+    """One record is unusable; the rest of its batch goes on."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.reason_code = code
+
+
+class CardKey(NamedTuple):
+    """How a record names its card: ``iccid``, ``msisdn`` or ``imsi`` and the value."""
+
+    by: str
+    value: str
+
+
+class ParsedUsage(NamedTuple):
+    source: str
+    record_id: str
+    card: CardKey
+    kind: UsageKind
+    quantity: int
+    occurred_at: datetime
+
+
+def parse_record(raw: Mapping[str, object], *, now: datetime) -> ParsedUsage:
+    """Validate ``raw``, one record as the carrier sent it."""
+    parsed = _clean(raw, now=now)
+    if parsed is not None:
+        return parsed
+    if not isinstance(raw, Mapping):
+        raise RecordRejectedError("invalid_record", "a record is a JSON object")
+    source = _key_text(raw.get("source"), "source", 64)
+    record_id = _key_text(raw.get("record_id"), "record_id", 128)
+    return ParsedUsage(
+        source=source,
+        record_id=record_id,
+        card=_card(raw.get("card")),
+        kind=_kind(raw.get("kind")),
+        quantity=_quantity(raw.get("quantity")),
+        occurred_at=_occurred_at(raw.get("occurred_at"), now=now),
+    )
+
+
+def _clean(raw: object, *, now: datetime) -> ParsedUsage | None:
+    """The usual case in one pass: a record with nothing to trim or convert. None sends
+    anything else through the field-by-field checks, which explain what is wrong."""
+    if type(raw) is not dict:
+        return None
+    source, record_id, card, kind, quantity, occurred_at = (
+        raw.get("source"),
+        raw.get("record_id"),
+        raw.get("card"),
+        raw.get("kind"),
+        raw.get("quantity"),
+        raw.get("occurred_at"),
+    )
+    if not (
+        type(source) is str
+        and type(record_id) is str
+        and type(quantity) is int
+        and type(occurred_at) is str
+        and 0 < len(source) <= 64
+        and 0 < len(record_id) <= 128
+        and 0 < quantity <= MAX_RECORD_QUANTITY
+        and _KEY_TEXT.match(source)
+        and _KEY_TEXT.match(record_id)
+        and _RFC3339.match(occurred_at)
+    ):
+        return None
+    usage_kind = _KINDS.get(kind) if type(kind) is str else None
+    card_key = _card_key(card) if type(card) is str else None
+    if usage_kind is None or not isinstance(card_key, CardKey):
+        return None
+    try:
+        moment = datetime.fromisoformat(occurred_at.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment > now + FUTURE_TOLERANCE:
+        return None
+    return ParsedUsage(source, record_id, card_key, usage_kind, quantity, moment.astimezone(UTC))
+
+
+def _key_text(value: object, name: str, longest: int) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise RecordRejectedError(f"invalid_{name}", f"{name} is missing")
+    text = value.strip()
+    if len(text) > longest or not _KEY_TEXT.match(text):
+        raise RecordRejectedError(
+            f"invalid_{name}", f"{name} has 1 to {longest} printable characters and no spaces"
+        )
+    return text
+
+
+def _kind(value: object) -> UsageKind:
+    kind = _KINDS.get(value.strip()) if isinstance(value, str) else None
+    if kind is not None:
+        return kind
+    raise RecordRejectedError("invalid_kind", "kind must be data, voice or sms")
+
+
+def _quantity(value: object) -> int:
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise RecordRejectedError(
+            "invalid_quantity", "quantity must be a whole number greater than 0"
+        )
+    if value > MAX_RECORD_QUANTITY:
+        raise RecordRejectedError(
+            "invalid_quantity", f"quantity must not exceed {MAX_RECORD_QUANTITY}"
+        )
+    return value
+
+
+def _occurred_at(value: object, *, now: datetime) -> datetime:
+    if not isinstance(value, str) or not _RFC3339.match(value.strip()):
+        raise RecordRejectedError(
+            "invalid_occurred_at",
+            "occurred_at must be RFC 3339 with an offset, e.g. 2026-11-24T10:00:00+05:00",
+        )
+    try:
+        moment = datetime.fromisoformat(value.strip().upper().replace("Z", "+00:00"))
+    except ValueError as error:
+        raise RecordRejectedError(
+            "invalid_occurred_at", "occurred_at is not a real time"
+        ) from error
+    moment = moment.astimezone(UTC)
+    if moment > now + FUTURE_TOLERANCE:
+        raise RecordRejectedError("occurred_in_future", "occurred_at is in the future")
+    return moment
+
+
+def _card(value: object) -> CardKey:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise RecordRejectedError("invalid_card", "card is missing")
+    known = _card_key(value)
+    if isinstance(known, str):
+        raise RecordRejectedError("invalid_card", known)
+    return known
+
+
+@lru_cache(maxsize=65_536)  # the same cards come back batch after batch
+def _card_key(value: str) -> CardKey | str:
+    compact = _SEPARATORS.sub("", value)
+    if _IMSI.match(compact):
+        return CardKey("imsi", compact)
+    try:
+        reference = parse_card_reference(value)
+    except InvalidInputError as error:
+        return "card must be an ICCID, an MSISDN or an IMSI: " + error.detail
+    if isinstance(reference, Iccid):
+        return CardKey("iccid", reference.value)
+    assert isinstance(reference, Msisdn)
+    return CardKey("msisdn", reference.value)

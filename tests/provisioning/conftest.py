@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from tulpar import clock
+from tulpar.config import get_settings
+from tulpar.integrations.carrier.http import close_adapters
+from tulpar.models import (
+    Bundle,
+    Card,
+    Channel,
+    Notification,
+    Order,
+    OrderKind,
+    OrderState,
+    Payment,
+    PaymentProviderName,
+    PaymentState,
+    Plan,
+    Receipt,
+    Ticket,
+)
+from tulpar.worker import run_worker
+
+CALLBACK_SECRET = "whsec_test_provisioning"
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set Tulpar settings for one test (tiny windows and backoffs)."""
+
+    def apply(**values: object) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"TULPAR_{name.upper()}", str(value))
+        get_settings.cache_clear()
+
+    yield apply
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    close_adapters()
+
+
+def create_paid_order(
+    session: Session, *, card: Card, plan: Plan, amount_minor: int = 3_500_00
+) -> Order:
+    """A renewal order whose sandbox payment succeeded: what provisioning starts from."""
+    now = clock.now()
+    order = Order(
+        card_id=card.id,
+        kind=OrderKind.plan_renewal,
+        plan_id=plan.id,
+        channel=Channel.web,
+        state=OrderState.paid,
+        amount_minor=amount_minor,
+        currency="KZT",
+        payment_provider=PaymentProviderName.sandbox.value,
+        placed_by="test",
+        payable_until=now + timedelta(minutes=30),
+        state_changed_at=now,
+    )
+    session.add(order)
+    session.flush()
+    payment = Payment(
+        order_id=order.id,
+        card_id=card.id,
+        attempt=1,
+        provider=PaymentProviderName.sandbox,
+        state=PaymentState.succeeded,
+        idempotency_key=f"test-payment-{order.id}",
+        provider_reference=f"sbx-test-{order.id}",
+        amount_minor=amount_minor,
+        currency="KZT",
+        succeeded_at=now,
+        checked_at=now,
+    )
+    session.add(payment)
+    session.flush()
+    order.paid_payment_id = payment.id
+    session.flush()
+    return order
+
+
+def count(session: Session, model: type, **where: object) -> int:
+    query = select(func.count()).select_from(model)
+    for name, value in where.items():
+        query = query.where(getattr(model, name) == value)
+    return int(session.execute(query).scalar_one())
+
+
+def order_state(factory: sessionmaker[Session], order_id: int) -> str:
+    with factory() as session:
+        return str(
+            session.execute(
+                text("SELECT state FROM orders WHERE id = :id"), {"id": order_id}
+            ).scalar_one()
+        )
+
+
+def outcome_counts(session: Session, order_id: int, card_id: int) -> dict[str, int]:
+    return {
+        "bundles": count(session, Bundle, order_id=order_id),
+        "receipts": count(session, Receipt, order_id=order_id),
+        "sms": count(session, Notification, card_id=card_id),
+        "tickets": count(session, Ticket, order_id=order_id),
+    }
+
+
+def run_jobs_until(
+    factory: sessionmaker[Session], done: Callable[[Session], bool], *, timeout: float = 20.0
+) -> None:
+    """Run a real procrastinate worker in rounds (each works through what is due) until
+    ``done`` holds; fails after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        asyncio.run(asyncio.wait_for(run_worker(concurrency=2, wait=False), timeout=timeout))
+        with factory() as session:
+            if done(session):
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError("the jobs did not finish in time")
+        time.sleep(0.05)
