@@ -57,6 +57,15 @@ class OrderEventOut(BaseModel):
     occurred_at: datetime
 
 
+class ReceiptLinks(BaseModel):
+    """Where the traveller keeps and checks the receipt of a completed order."""
+
+    number: str
+    html_url: str
+    pdf_url: str
+    verify_url: str
+
+
 class OrderOut(BaseModel):
     id: int
     kind: str
@@ -71,3 +80,4 @@ class OrderOut(BaseModel):
     payment: PaymentOut | None = Field(description="The latest payment attempt")
     payments: list[PaymentOut]
     timeline: list[OrderEventOut]
+    receipt: ReceiptLinks | None = Field(default=None, description="Once the order is completed")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from tulpar.balance.schemas import MoneyAmount
+from tulpar.config import get_settings
 from tulpar.models import Payment
 from tulpar.order import repository
 from tulpar.order import service as order_service
-from tulpar.order.schemas import OrderEventOut, OrderOut, PaymentOut
+from tulpar.order.schemas import OrderEventOut, OrderOut, PaymentOut, ReceiptLinks
 from tulpar.payment import service as payment_service
+from tulpar.receipt import service as receipt_service
 
 
 def payment_out(payment: Payment) -> PaymentOut:
@@ -54,4 +56,18 @@ def order_out(session: Session, order_id: int) -> OrderOut:
             )
             for event in order_service.timeline(session, order.id)
         ],
+        receipt=_receipt_links(session, order.id),
+    )
+
+
+def _receipt_links(session: Session, order_id: int) -> ReceiptLinks | None:
+    receipt = receipt_service.for_order(session, order_id)
+    if receipt is None:
+        return None
+    base = get_settings().public_base_url.rstrip("/")
+    return ReceiptLinks(
+        number=receipt.number,
+        html_url=f"{base}/receipts/{receipt.public_id}",
+        pdf_url=f"{base}/receipts/{receipt.public_id}.pdf",
+        verify_url=receipt_service.verification_url(receipt),
     )
