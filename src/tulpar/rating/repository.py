@@ -14,6 +14,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tulpar.models import UsageThresholdEvent
+
 # Capacity that stands for an unlimited allowance in the running sums. A batch's usage per
 # card and kind is at most 10,000 × MAX_RECORD_QUANTITY = 10^16, well below it, and the sum of
 # a few hundred of them still fits in a bigint.
@@ -255,3 +257,7 @@ def rate_round(session: Session, round_number: int, into: RoundResult) -> None:
 def newest_usage_at(session: Session, card_id: int) -> datetime | None:
     value: datetime | None = session.execute(_NEWEST_USAGE, {"card_id": card_id}).scalar()
     return value
+
+
+def threshold_event(session: Session, event_id: int) -> UsageThresholdEvent | None:
+    return session.get(UsageThresholdEvent, event_id)

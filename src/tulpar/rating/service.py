@@ -105,4 +105,4 @@ def usage_as_of(session: Session, card_id: int) -> datetime | None:
 
 
 def threshold_event(session: Session, event_id: int) -> UsageThresholdEvent | None:
-    return session.get(UsageThresholdEvent, event_id)
+    return repository.threshold_event(session, event_id)
