@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +17,8 @@ from tests.fixtures.database import fresh_database
 from tulpar import clock, db
 from tulpar.config import get_settings
 from tulpar.migrations_runner import upgrade
+from tulpar.partner import service as partner_service
+from tulpar.web.app import create_app
 
 APP_TABLES_TRUNCATE = """
 DO $$ DECLARE names text;
@@ -92,3 +95,38 @@ def frozen_now() -> Iterator[datetime]:
     moment = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
     with clock.frozen(moment):
         yield moment
+
+
+@pytest.fixture
+def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    """The web app on the test's rolled-back transaction."""
+    with TestClient(create_app(session_factory)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def partner_key(session: Session) -> str:
+    _, key = partner_service.create_key(session, "Test Reseller", scopes=["partner"])
+    session.commit()
+    return key
+
+
+@pytest.fixture
+def carrier_key(session: Session) -> str:
+    _, key = partner_service.create_key(session, "Test Carrier", scopes=["carrier"])
+    session.commit()
+    return key
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set Tulpar settings (``TULPAR_<NAME>``) for one test."""
+
+    def apply(**values: object) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"TULPAR_{name.upper()}", str(value))
+        get_settings.cache_clear()
+
+    yield apply
+    monkeypatch.undo()
+    get_settings.cache_clear()

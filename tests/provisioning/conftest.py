@@ -10,7 +10,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tulpar import clock
-from tulpar.config import get_settings
 from tulpar.integrations.carrier.http import close_adapters
 from tulpar.models import (
     Bundle,
@@ -33,17 +32,9 @@ CALLBACK_SECRET = "whsec_test_provisioning"
 
 
 @pytest.fixture
-def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
-    """Set Tulpar settings for one test (tiny windows and backoffs)."""
-
-    def apply(**values: object) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(f"TULPAR_{name.upper()}", str(value))
-        get_settings.cache_clear()
-
-    yield apply
-    monkeypatch.undo()
-    get_settings.cache_clear()
+def configure(configure: Callable[..., None]) -> Iterator[Callable[..., None]]:
+    """The shared ``configure``; carrier HTTP clients built from it are closed afterwards."""
+    yield configure
     close_adapters()
 
 

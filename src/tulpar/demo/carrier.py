@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from tulpar.carrier_sim.server import bind_socket, embedded_server, url_of
 from tulpar.carrier_sim.settings import SimulatorSettings
 from tulpar.config import get_settings
-from tulpar.errors import TulparError
-from tulpar.partner import service as partner_service
+from tulpar.demo import seed
 
 DEMO_CARRIER = "Demo Carrier (simulator)"
 
@@ -39,18 +38,7 @@ class DemoCarrier:
 
 def carrier_key(session: Session, key_file: Path) -> str:
     """A key with the ``carrier`` scope for the simulator's usage records, kept across runs."""
-    if key_file.exists():
-        key = key_file.read_text().strip()
-        try:
-            partner_service.authenticate(session, key, scope="carrier")
-            return key
-        except TulparError:
-            pass
-    _, key = partner_service.create_key(session, DEMO_CARRIER, scopes=["carrier"])
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    key_file.write_text(key + "\n")
-    key_file.chmod(0o600)
-    return key
+    return seed.persisted_key(session, key_file, partner=DEMO_CARRIER, scope="carrier")
 
 
 def prepare(

@@ -114,14 +114,19 @@ def _ensure_card(session: Session, demo: DemoCard) -> Card:
 
 def demo_partner_key(session: Session, key_file: Path) -> str:
     """The demo partner's key, kept in the data dir so reruns print the same working key."""
+    return persisted_key(session, key_file, partner=DEMO_PARTNER, scope="partner")
+
+
+def persisted_key(session: Session, key_file: Path, *, partner: str, scope: str) -> str:
+    """An API key kept in ``key_file``: reused while it still works, else issued anew."""
     if key_file.exists():
         key = key_file.read_text().strip()
         try:
-            partner_service.authenticate(session, key, scope="partner")
+            partner_service.authenticate(session, key, scope=scope)
             return key
         except TulparError:
             pass
-    _, key = partner_service.create_key(session, DEMO_PARTNER, scopes=["partner"])
+    _, key = partner_service.create_key(session, partner, scopes=[scope])
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.write_text(key + "\n")
     key_file.chmod(0o600)
