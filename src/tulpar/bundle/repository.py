@@ -39,13 +39,14 @@ def add(session: Session, bundle: Bundle) -> Bundle:
 
 
 def expire_ended(session: Session, *, now: datetime) -> int:
+    ended = (
+        Bundle.state.in_((BundleState.active, BundleState.exhausted)),
+        Bundle.expires_at <= now,
+    )
+    # Locked in primary-key order, like rating does, so the two cannot deadlock.
+    due = select(Bundle.id).where(*ended).order_by(Bundle.id).with_for_update().scalar_subquery()
     result = session.execute(
-        update(Bundle)
-        .where(
-            Bundle.state.in_((BundleState.active, BundleState.exhausted)),
-            Bundle.expires_at <= now,
-        )
-        .values(state=BundleState.expired)
+        update(Bundle).where(Bundle.id.in_(due), *ended).values(state=BundleState.expired)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -20,7 +20,9 @@ class LifecycleCounts:
 
 
 def run(session: Session, *, now: datetime) -> LifecycleCounts:
-    """Idempotent: running it twice at the same ``now`` changes nothing the second time."""
-    started, bundles_expired = bundle_service.run_schedule(session, now=now)
+    """Idempotent: running it twice at the same ``now`` changes nothing the second time.
+
+    Cards are locked before bundles, the order rating and renewals use."""
     cards_expired, cards_terminated = card_service.run_expiry(session, now=now)
+    started, bundles_expired = bundle_service.run_schedule(session, now=now)
     return LifecycleCounts(started, bundles_expired, cards_expired, cards_terminated)

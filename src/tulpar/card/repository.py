@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, case, select, update
 from sqlalchemy.orm import Session
 
 from tulpar.models import Card, CardState
@@ -36,19 +36,27 @@ def add(session: Session, card: Card) -> Card:
     return card
 
 
+def _locked_in_id_order(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    # Rows are locked in primary-key order, as every other writer does, so set-based
+    # updates cannot deadlock with rating or renewals.
+    return select(Card.id).where(*conditions).order_by(Card.id).with_for_update().scalar_subquery()
+
+
 def expire_lapsed(session: Session, *, now: datetime) -> int:
+    due = _locked_in_id_order(Card.state == CardState.active, Card.validity_ends_at <= now)
     result = session.execute(
         update(Card)
-        .where(Card.state == CardState.active, Card.validity_ends_at <= now)
+        .where(Card.id.in_(due), Card.state == CardState.active)
         .values(state=CardState.expired, state_changed_at=now)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def terminate_after_grace(session: Session, *, now: datetime, grace: timedelta) -> int:
+    due = _locked_in_id_order(Card.state == CardState.expired, Card.validity_ends_at <= now - grace)
     result = session.execute(
         update(Card)
-        .where(Card.state == CardState.expired, Card.validity_ends_at <= now - grace)
+        .where(Card.id.in_(due), Card.state == CardState.expired)
         .values(state=CardState.terminated, state_changed_at=now)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
