@@ -19,7 +19,8 @@ class BundleState(enum.StrEnum):
 
 class Bundle(Base):
     """One plan applied to one card. ``*_granted`` NULL means unlimited (and so does the
-    matching ``*_remaining``)."""
+    matching ``*_remaining``). Stored with fillfactor 80 (migration 0001) so rating's
+    frequent updates of the remaining allowances stay on their page."""
 
     __tablename__ = "bundles"
     __table_args__ = (

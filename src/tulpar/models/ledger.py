@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tulpar.models.base import Base, created_at_column, identity_pk, str_enum
@@ -29,20 +29,24 @@ class LedgerCause(enum.StrEnum):
 
 class LedgerEntry(Base):
     """Append-only: one change of one wallet or one bundle allowance, with its cause and the
-    value before. Never updated, never deleted."""
+    value before. Never updated, never deleted.
+
+    Its references (the card; for an allowance, a bundle of that card) are checked by a
+    statement-level trigger (migration 0001) rather than foreign keys: rating writes one entry
+    per deduction, and two key lookups per row cost more than all the rest of the ledger
+    write. Nothing reads entries by card or bundle except whole-table reconciliation, so no
+    secondary index slows the inserts down either."""
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
         CheckConstraint("balance_after = balance_before + delta", name="arithmetic"),
         CheckConstraint("balance_after >= 0", name="never_negative"),
         CheckConstraint("(account = 'wallet') = (bundle_id IS NULL)", name="bundle_iff_allowance"),
-        Index("ix_ledger_entries_card_id_created_at", "card_id", "created_at"),
-        Index("ix_ledger_entries_bundle_id", "bundle_id"),
     )
 
     id: Mapped[int] = identity_pk()
-    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
-    bundle_id: Mapped[int | None] = mapped_column(ForeignKey("bundles.id"))
+    card_id: Mapped[int]
+    bundle_id: Mapped[int | None]
     account: Mapped[LedgerAccount] = mapped_column(str_enum(LedgerAccount, "ledger_account"))
     delta: Mapped[int]
     balance_before: Mapped[int]

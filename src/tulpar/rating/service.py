@@ -8,7 +8,8 @@ A batch is stored and rated in the caller's transaction:
 2. the cards, then their bundles, are locked in primary-key order;
 3. each record draws on the card's bundles valid at its ``occurred_at`` (any state but
    ``revoked``, ``starts_at <= occurred_at < expires_at``), soonest-expiring first, in
-   (occurred_at, id) order — running sums in SQL, one round per change of the set of bundles;
+   (occurred_at, id) order — running sums in SQL; a further round only where the set of
+   bundles changes to one that shares a bundle with the set before;
 4. every deduction is a ledger entry pointing at its record; the rest is overage;
 5. bundles out of data become ``exhausted``; data thresholds (75/90/100 % of the granted data)
    are recorded once per bundle with a ``rating.threshold_crossed`` job; a card left without
@@ -46,7 +47,9 @@ class UsageToRate(NamedTuple):
 
 @dataclass(slots=True)
 class RatingOutcome:
-    stored: set[tuple[str, str]] = field(default_factory=set)
+    # Keys stored before (not rated again); every other record given was stored and rated.
+    # The exceptions are named because they are few: a batch is mostly new records.
+    already_stored: set[tuple[str, str]] = field(default_factory=set)
     overage_records: int = 0
     threshold_event_ids: list[int] = field(default_factory=list)
     service_bar_ids: list[int] = field(default_factory=list)
@@ -56,27 +59,21 @@ def rate(
     session: Session, records: Sequence[UsageToRate], *, now: datetime | None = None
 ) -> RatingOutcome:
     """Store and rate ``records`` (keys must be distinct within the batch). Returns which keys
-    were new; the others were stored before and are not rated again."""
+    were stored before; those are not rated again, all others were stored and rated now."""
     outcome = RatingOutcome()
     if not records:
         return outcome
     session.flush()
-    known = repository.insert_new(
-        session,
-        (
-            (r.source, r.record_id, r.card_id, r.kind.value, r.quantity, r.occurred_at)
-            for r in records
-        ),
-    )
-    if len(known) == len(records):
+    outcome.already_stored = repository.insert_new(session, records)
+    if len(outcome.already_stored) == len(records):
         return outcome
-    outcome.stored = {(r.source, r.record_id) for r in records} - known
 
     repository.lock_cards_and_bundles(session)
-    rounds = repository.prepare_batch(session)
     rated = repository.RoundResult()
-    for round_number in range(1, rounds + 1):
-        repository.rate_round(session, round_number, rated)
+    rounds, round_number = 1, 1
+    while round_number <= rounds:
+        rounds = repository.rate_round(session, round_number, rated)
+        round_number += 1
     outcome.overage_records = len(rated.overages)
     outcome.threshold_event_ids = rated.threshold_event_ids
     batch_defer_in_transaction(

@@ -37,15 +37,6 @@ class IngestReport:
     duplicates: int = 0
     rejected: int = 0
 
-    def add(self, result: RecordResult) -> None:
-        self.results.append(result)
-        if result.status == ACCEPTED:
-            self.accepted += 1
-        elif result.status == DUPLICATE:
-            self.duplicates += 1
-        else:
-            self.rejected += 1
-
 
 def ingest(
     session: Session, raw_records: Sequence[Mapping[str, object]], *, now: datetime | None = None
@@ -75,9 +66,8 @@ def ingest(
             outcomes[index] = RecordRejectedError("card_not_found", "no card with this number")
             continue
         key = (outcome.source, outcome.record_id)
-        if key in first_index:
+        if first_index.setdefault(key, index) != index:
             continue
-        first_index[key] = index
         to_rate.append(
             UsageToRate(
                 outcome.source,
@@ -89,12 +79,15 @@ def ingest(
             )
         )
 
-    stored = rating_service.rate(session, to_rate, now=now).stored
-    report = IngestReport()
+    already_stored = rating_service.rate(session, to_rate, now=now).already_stored
+    # positions of the records rated now: the first of each key, unless stored before
+    fresh = set(first_index.values()).difference(first_index[key] for key in already_stored)
+    report = IngestReport(accepted=len(fresh))
+    results = report.results
     for index, outcome in enumerate(outcomes):
         if isinstance(outcome, RecordRejectedError):
             raw = raw_records[index]
-            report.add(
+            results.append(
                 RecordResult(
                     index,
                     REJECTED,
@@ -104,10 +97,11 @@ def ingest(
                     outcome.detail,
                 )
             )
-            continue
-        key = (outcome.source, outcome.record_id)
-        fresh = key in stored and first_index[key] == index
-        report.add(RecordResult(index, ACCEPTED if fresh else DUPLICATE, *key))
+            report.rejected += 1
+        else:
+            status = ACCEPTED if index in fresh else DUPLICATE
+            results.append(RecordResult(index, status, outcome.source, outcome.record_id))
+    report.duplicates = len(results) - report.accepted - report.rejected
     return report
 
 
