@@ -206,3 +206,52 @@ class TestRefunds:
 
         assert run_jobs(committed) == []
         assert order_state(committed, order["id"]) == "awaiting_payment"
+
+
+class _RefusingRefunds:
+    """The sandbox, except that it refuses every refund."""
+
+    def __init__(self) -> None:
+        from tulpar.integrations.payments.registry import provider_for
+
+        self._real = provider_for("sandbox")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def refund(self, request: Any) -> Any:
+        from tulpar.integrations.payments.protocol import ProviderRefund
+
+        return ProviderRefund(reference="", succeeded=False, failure_message="card closed")
+
+
+def test_a_refused_refund_opens_one_support_ticket_with_the_timeline(
+    committed: sessionmaker[Session], api: TestClient
+) -> None:
+    from tulpar.models import Ticket
+
+    iccid, headers = seed(committed)
+    order = _place(api, headers, iccid)
+    reference = order["payment"]["next_action"]["url"].rsplit("/", 1)[-1]
+    api.post(f"/pay/sandbox/{reference}", data={"decision": "pay"}, follow_redirects=False)
+    requery.run(now=clock.now() + timedelta(minutes=3), quiet_for=timedelta(minutes=2))
+    _fail_over(order["id"], committed)
+
+    with registry.override("sandbox", _RefusingRefunds()):
+        run_jobs(committed, names=("payment.refund",))
+        with transaction(committed) as session:
+            assert not payment_service.refund(session, order_id=order["id"], reason="again")
+
+    assert order_state(committed, order["id"]) == "provisioning_failed"
+    with committed() as session:
+        refund = session.scalars(select(Refund)).one()
+        tickets = session.scalars(select(Ticket)).all()
+    assert (refund.state.value, refund.failure_message) == ("failed", "card closed")
+    assert [(t.kind.value, t.order_id) for t in tickets] == [("refund_failed", order["id"])]
+    assert tickets[0].subject == f"Order {order['id']}: refund of KZT3,500.00 failed (card closed)"
+    assert [entry["to_state"] for entry in tickets[0].timeline] == [
+        "awaiting_payment",
+        "paid",
+        "provisioning",
+        "provisioning_failed",
+    ]

@@ -24,6 +24,8 @@ from tulpar.models import (
     PaymentState,
     Plan,
     Receipt,
+    SandboxCharge,
+    SandboxDecision,
     Ticket,
 )
 from tulpar.worker import run_worker
@@ -72,6 +74,16 @@ def create_paid_order(
         checked_at=now,
     )
     session.add(payment)
+    # The sandbox's own side of the same payment, so a refund of it really succeeds.
+    session.add(
+        SandboxCharge(
+            reference=payment.provider_reference,
+            decision=SandboxDecision.paid,
+            amount_minor=amount_minor,
+            currency="KZT",
+            decided_at=now,
+        )
+    )
     session.flush()
     order.paid_payment_id = payment.id
     session.flush()

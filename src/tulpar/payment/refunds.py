@@ -12,15 +12,27 @@ from sqlalchemy.orm import Session
 from tulpar import clock
 from tulpar.integrations.payments.protocol import ProviderError
 from tulpar.jobs import defer_in_transaction
-from tulpar.models import LedgerCause, OrderState, Payment, PaymentProviderName, RefundState
+from tulpar.models import (
+    LedgerCause,
+    OrderState,
+    Payment,
+    PaymentProviderName,
+    Refund,
+    RefundState,
+    TicketKind,
+)
 from tulpar.money import Money
 from tulpar.order import service as order_service
 from tulpar.payment import repository
+from tulpar.provisioning import timeline as order_timeline
+from tulpar.support import service as support_service
 from tulpar.wallet import service as wallet_service
 
 log = structlog.get_logger()
 
 REFUND_TASK = "payment.refund"
+# Tries of the payment.refund job (its retry budget) before support is asked to step in.
+REFUND_ATTEMPTS = 10
 
 
 def refund_order(session: Session, *, order_id: int, reason: str) -> bool:
@@ -113,6 +125,7 @@ def record_refund(
         return False
     if not succeeded:
         log.error("payment.refund_failed", refund_id=refund_id, reason=failure_message)
+        _open_refund_failed_ticket(session, refund_row, why=failure_message or "refused")
         return True
     # Refunding a duplicate payment leaves the order as it is; refunding the one that paid
     # it (or, for orders written without that link, any payment) makes it `refunded`.
@@ -131,4 +144,23 @@ def record_refund(
 
 
 def count_refund_failure(session: Session, refund_id: int, error: ProviderError) -> None:
+    """One more failed try. When the job's retries are used up, a person must take over."""
     repository.count_refund_attempt(session, refund_id, failure_message=str(error)[:500])
+    refund_row = repository.refund_for_update(session, refund_id)
+    if refund_row is not None and refund_row.attempts >= REFUND_ATTEMPTS:
+        _open_refund_failed_ticket(session, refund_row, why=str(error)[:200])
+
+
+def _open_refund_failed_ticket(session: Session, refund_row: Refund, *, why: str) -> None:
+    """The money did not go back: support gets the order's whole timeline (once per order)."""
+    order = order_service.get(session, refund_row.order_id)
+    amount = Money(refund_row.amount_minor, refund_row.currency).format()
+    support_service.open_ticket(
+        session,
+        card_id=order.card_id,
+        order_id=order.id,
+        kind=TicketKind.refund_failed,
+        subject=f"Order {order.id}: refund of {amount} failed ({why})",
+        timeline=order_timeline.of_order(session, order.id),
+        opened_by="system:payment",
+    )

@@ -17,7 +17,7 @@ from tulpar.payment import inbox, refunds, requery
 
 log = structlog.get_logger()
 
-_BACKOFF = RetryStrategy(max_attempts=10, exponential_wait=2)
+_BACKOFF = RetryStrategy(max_attempts=refunds.REFUND_ATTEMPTS, exponential_wait=2)
 
 
 @app.task(name="payment.process_webhook", pass_context=False, retry=_BACKOFF)
