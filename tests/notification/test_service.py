@@ -156,6 +156,18 @@ class TestDeliver:
         assert (notification.state, notification.error) == (NotificationState.queued, "timeout")
         assert provider.sent == []
 
+    def test_a_transient_error_on_the_last_try_marks_it_failed(
+        self, session: Session, session_factory: sessionmaker[Session]
+    ) -> None:
+        notification = self._queued(session)
+        provider = RecordingSmsProvider(fail_with=SmsProviderError("timeout"))
+        with use_provider(provider):
+            deliver(session_factory, notification.id, last_attempt=True)
+
+        session.refresh(notification)
+        assert (notification.state, notification.error) == (NotificationState.failed, "timeout")
+        assert provider.sent == []
+
     def test_a_permanent_error_marks_it_failed(
         self, session: Session, session_factory: sessionmaker[Session]
     ) -> None:

@@ -12,12 +12,18 @@ from tulpar.notification import service
 log = structlog.get_logger()
 
 
-def deliver(factory: sessionmaker[Session], notification_id: int) -> None:
+SEND_ATTEMPTS = 8
+
+
+def deliver(
+    factory: sessionmaker[Session], notification_id: int, *, last_attempt: bool = False
+) -> None:
     """Submit one queued notification exactly once.
 
     Read (short transaction) → provider call with no transaction open, keyed by the
     notification id so a retried run is deduplicated by the provider → record (only a
-    still-queued row moves). Transient provider errors propagate so the job is retried."""
+    still-queued row moves). Transient provider errors propagate so the job is retried; on
+    the ``last_attempt`` the message is marked failed instead of staying queued forever."""
     with transaction(factory) as session:
         pending = service.pending_sms(session, notification_id)
     if pending is None:
@@ -31,10 +37,10 @@ def deliver(factory: sessionmaker[Session], notification_id: int) -> None:
                 session,
                 notification_id,
                 error=str(error),
-                final=error.permanent,
+                final=error.permanent or last_attempt,
                 provider=provider.name,
             )
-        if error.permanent:
+        if error.permanent or last_attempt:
             log.warning("notification.failed", notification_id=notification_id, error=str(error))
             return
         raise
@@ -44,9 +50,12 @@ def deliver(factory: sessionmaker[Session], notification_id: int) -> None:
 
 @app.task(
     name="notification.send",
-    pass_context=False,
-    retry=procrastinate.RetryStrategy(max_attempts=8, exponential_wait=2),
+    pass_context=True,
+    retry=procrastinate.RetryStrategy(max_attempts=SEND_ATTEMPTS, exponential_wait=2),
 )
-def send(notification_id: int) -> None:
+def send(context: procrastinate.JobContext, notification_id: int) -> None:
     """Send one queued SMS through the configured provider (idempotent)."""
-    deliver(get_sessionmaker(), notification_id)
+    assert context.job is not None
+    # job.attempts counts the tries before this one; the strategy allows SEND_ATTEMPTS retries.
+    last_attempt = context.job.attempts >= SEND_ATTEMPTS
+    deliver(get_sessionmaker(), notification_id, last_attempt=last_attempt)

@@ -31,7 +31,7 @@ from tulpar.wallet import service as wallet_service
 log = structlog.get_logger()
 
 REFUND_TASK = "payment.refund"
-# Tries of the payment.refund job (its retry budget) before support is asked to step in.
+# Retries of the payment.refund job; when the last try fails too, support steps in.
 REFUND_ATTEMPTS = 10
 
 
@@ -147,7 +147,7 @@ def count_refund_failure(session: Session, refund_id: int, error: ProviderError)
     """One more failed try. When the job's retries are used up, a person must take over."""
     repository.count_refund_attempt(session, refund_id, failure_message=str(error)[:500])
     refund_row = repository.refund_for_update(session, refund_id)
-    if refund_row is not None and refund_row.attempts >= REFUND_ATTEMPTS:
+    if refund_row is not None and refund_row.attempts > REFUND_ATTEMPTS:
         _open_refund_failed_ticket(session, refund_row, why=str(error)[:200])
 
 
