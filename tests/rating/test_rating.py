@@ -276,3 +276,22 @@ def test_the_balance_says_as_of_when_the_newest_rated_usage_occurred(
     balance = balance_service.balance_for(session, card.iccid)
     assert balance.usage_as_of == frozen_now - HOUR
     assert balance.data_bytes.remaining == balance.data_bytes.granted - 3  # type: ignore[operator]
+
+
+def test_usage_as_of_counts_records_on_unlimited_allowances_and_in_overage(
+    session: Session, frozen_now: datetime
+) -> None:
+    card = create_card(session)
+    add_bundle(
+        session, card, starts_at=frozen_now - DAY, expires_at=frozen_now + DAY, data_bytes=None
+    )
+
+    usage_service.ingest(session, [record(card, "a", 5, frozen_now - 3 * HOUR)])
+    assert balance_service.balance_for(session, card.iccid).usage_as_of == frozen_now - 3 * HOUR
+
+    # no bundle before the unlimited one started: all overage, and the newest record
+    usage_service.ingest(session, [record(card, "b", 5, frozen_now - 2 * DAY)])
+    assert balance_service.balance_for(session, card.iccid).usage_as_of == frozen_now - 3 * HOUR
+    usage_service.ingest(session, [record(card, "c", 7, frozen_now - HOUR, kind="sms")])
+    assert overages(session) == {"b": 5, "c": 7}
+    assert balance_service.balance_for(session, card.iccid).usage_as_of == frozen_now - HOUR

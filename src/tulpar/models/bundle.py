@@ -56,4 +56,7 @@ class Bundle(Base):
     voice_seconds_remaining: Mapped[int | None]
     sms_count_granted: Mapped[int | None]
     sms_count_remaining: Mapped[int | None]
+    # occurred_at of the newest usage record rated against this bundle. With the overages it
+    # answers the balance's "usage as of" without an index on usage_records (see there).
+    last_usage_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at_column()

@@ -171,19 +171,22 @@ _ROUND = f"""
         WHERE bundle_id IS NULL
         RETURNING card_id, kind
     ), moved AS (
+        -- Unlimited allowances too: they take nothing, but record when they were last used.
         UPDATE bundles b SET
             data_bytes_remaining = b.data_bytes_remaining - t.data,
             voice_seconds_remaining = b.voice_seconds_remaining - t.voice,
             sms_count_remaining = b.sms_count_remaining - t.sms,
             state = CASE WHEN b.state = 'active' AND t.data > 0
                           AND b.data_bytes_remaining = t.data THEN 'exhausted'
-                         ELSE b.state END
+                         ELSE b.state END,
+            last_usage_at = greatest(b.last_usage_at, t.last_at)
         FROM (
             SELECT bundle_id,
-                   coalesce(sum(amount) FILTER (WHERE kind = 'data'), 0) AS data,
-                   coalesce(sum(amount) FILTER (WHERE kind = 'voice'), 0) AS voice,
-                   coalesce(sum(amount) FILTER (WHERE kind = 'sms'), 0) AS sms
-            FROM taken WHERE finite GROUP BY bundle_id
+                   coalesce(sum(amount) FILTER (WHERE finite AND kind = 'data'), 0) AS data,
+                   coalesce(sum(amount) FILTER (WHERE finite AND kind = 'voice'), 0) AS voice,
+                   coalesce(sum(amount) FILTER (WHERE finite AND kind = 'sms'), 0) AS sms,
+                   max(occurred_at) AS last_at
+            FROM taken WHERE bundle_id IS NOT NULL GROUP BY bundle_id
         ) t
         WHERE b.id = t.bundle_id
         RETURNING b.card_id, b.state, t.data
@@ -219,7 +222,15 @@ class RoundResult:
     exhausted_cards: set[int] = field(default_factory=set)
 
 
-_NEWEST_USAGE = text("SELECT max(occurred_at) FROM usage_records WHERE card_id = :card_id")
+# Every rated record drew on a bundle (which then remembers its newest use) or went to
+# overage, or both; so the newest of the two is the card's newest rated record.
+_NEWEST_USAGE = text(
+    """
+    SELECT greatest(
+        (SELECT max(last_usage_at) FROM bundles WHERE card_id = :card_id),
+        (SELECT max(occurred_at) FROM usage_overages WHERE card_id = :card_id))
+    """
+)
 
 
 def insert_new(

@@ -10,7 +10,8 @@ A batch is stored and rated in the caller's transaction:
    ``revoked``, ``starts_at <= occurred_at < expires_at``), soonest-expiring first, in
    (occurred_at, id) order — running sums in SQL; a further round only where the set of
    bundles changes to one that shares a bundle with the set before;
-4. every deduction is a ledger entry pointing at its record; the rest is overage;
+4. every deduction is a ledger entry pointing at its record; the rest is overage; each
+   bundle drawn on keeps the time of its newest record (the balance's "usage as of");
 5. bundles out of data become ``exhausted``; data thresholds (75/90/100 % of the granted data)
    are recorded once per bundle with a ``rating.threshold_crossed`` job; a card left without
    data is barred at the carrier through a ``carrier.bar_service`` job.

@@ -190,6 +190,7 @@ def upgrade() -> None:
         sa.Column("voice_seconds_remaining", sa.BigInteger(), nullable=True),
         sa.Column("sms_count_granted", sa.BigInteger(), nullable=True),
         sa.Column("sms_count_remaining", sa.BigInteger(), nullable=True),
+        sa.Column("last_usage_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),

@@ -45,12 +45,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_usage_records")),
     )
     op.create_index(
-        "ix_usage_records_card_id_occurred_at",
-        "usage_records",
-        ["card_id", "occurred_at"],
-        unique=False,
-    )
-    op.create_index(
         "uq_usage_records_source_record_id", "usage_records", ["source", "record_id"], unique=True
     )
     op.create_table(
