@@ -12,7 +12,15 @@ from tulpar.bundle import repository
 from tulpar.bundle.allowances import ALLOWANCE_KINDS, AllowanceKind
 from tulpar.card import service as card_service
 from tulpar.ledger import service as ledger
-from tulpar.models import Bundle, BundleState, Card, LedgerCause, Plan, RenewalPolicy
+from tulpar.models import (
+    Bundle,
+    BundleState,
+    Card,
+    LedgerAccount,
+    LedgerCause,
+    Plan,
+    RenewalPolicy,
+)
 
 
 def apply_plan(
@@ -105,13 +113,13 @@ class _Ledger:
                 self.entry(bundle, kind.account, delta=granted, before=0, cause=cause)
 
     def entry(
-        self, bundle: Bundle, account: object, *, delta: int, before: int, cause: LedgerCause
+        self, bundle: Bundle, account: LedgerAccount, *, delta: int, before: int, cause: LedgerCause
     ) -> None:
         ledger.record(
             self.session,
             card_id=self.card_id,
             bundle_id=bundle.id,
-            account=account,  # type: ignore[arg-type]
+            account=account,
             delta=delta,
             balance_before=before,
             cause=cause,
@@ -200,6 +208,10 @@ def adjust(
     _Ledger(session, card_id=bundle.card_id, order_id=None, actor=actor, reason=reason).entry(
         bundle, kind.account, delta=delta, before=before, cause=cause
     )
-    if kind.account.value == "data" and before + delta == 0 and bundle.state is BundleState.active:
+    if (
+        kind.account is LedgerAccount.data
+        and before + delta == 0
+        and bundle.state is BundleState.active
+    ):
         bundle.state = BundleState.exhausted
     session.flush()
