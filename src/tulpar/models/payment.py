@@ -68,6 +68,9 @@ class Payment(Base):
 
 class RefundState(enum.StrEnum):
     requested = "requested"
+    # Accepted by the provider but not settled (Stripe `pending` / `requires_action`); its
+    # webhook decides between succeeded and failed.
+    pending = "pending"
     succeeded = "succeeded"
     failed = "failed"
 

@@ -20,7 +20,7 @@ from tulpar.integrations.payments.protocol import (
 from tulpar.integrations.payments.registry import provider_for
 from tulpar.jobs import defer_in_transaction
 from tulpar.models import Payment
-from tulpar.payment import repository
+from tulpar.payment import refunds, repository
 from tulpar.payment import service as payment_service
 
 PROCESS_TASK = "payment.process_webhook"
@@ -31,6 +31,7 @@ _STATUS_OF = {
     EventKind.payment_failed: ProviderStatus.failed,
     EventKind.payment_processing: ProviderStatus.pending,
 }
+_REFUND_OUTCOMES = {EventKind.refund_succeeded, EventKind.refund_failed}
 
 
 class WebhookRejectedError(TulparError):
@@ -80,6 +81,8 @@ def process(session: Session, webhook_event_id: int) -> str | None:
 
 
 def _apply(session: Session, provider_name: str, event: ProviderEvent) -> str:
+    if event.kind in _REFUND_OUTCOMES:
+        return _apply_refund(session, provider_name, event)
     status = _STATUS_OF.get(event.kind)
     if status is None:
         return f"ignored: {event.raw_type}"
@@ -97,6 +100,27 @@ def _apply(session: Session, provider_name: str, event: ProviderEvent) -> str:
         ),
         source="webhook",
     )
+
+
+def _apply_refund(session: Session, provider_name: str, event: ProviderEvent) -> str:
+    refund_row = refunds.refund_for_event(
+        session,
+        provider_name,
+        refund_reference=event.refund_reference,
+        refund_key=event.refund_key,
+    )
+    if refund_row is None:
+        return "ignored: no such refund"
+    succeeded = event.kind is EventKind.refund_succeeded
+    if not refunds.record_refund(
+        session,
+        refund_row.id,
+        succeeded=succeeded,
+        reference=event.refund_reference,
+        failure_message=None if succeeded else event.failure_message,
+    ):
+        return f"refund {refund_row.id} already settled"
+    return f"refund {refund_row.id} {'succeeded' if succeeded else 'failed'}"
 
 
 def _payment_of(session: Session, provider_name: str, event: ProviderEvent) -> Payment | None:

@@ -10,7 +10,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from tulpar import clock
-from tulpar.integrations.payments.protocol import ProviderError
+from tulpar.integrations.payments.protocol import ProviderError, ProviderRefund
 from tulpar.jobs import defer_in_transaction
 from tulpar.models import (
     LedgerCause,
@@ -101,6 +101,41 @@ def refund_to_send(session: Session, refund_id: int) -> PendingRefund | None:
         currency=refund_row.currency,
         reason=refund_row.reason,
     )
+
+
+def record_answer(session: Session, refund_id: int, answer: ProviderRefund) -> bool:
+    """The provider's answer to the ``payment.refund`` job. An accepted but unsettled refund
+    is only marked ``pending``: the order is not ``refunded`` until the provider's webhook
+    says the money went back."""
+    if answer.pending:
+        return repository.mark_refund_pending(
+            session,
+            refund_id,
+            reference=answer.reference or None,
+            failure_message=answer.failure_message,
+        )
+    return record_refund(
+        session,
+        refund_id,
+        succeeded=answer.succeeded,
+        reference=answer.reference or None,
+        failure_message=answer.failure_message,
+    )
+
+
+def refund_for_event(
+    session: Session, provider_name: str, *, refund_reference: str | None, refund_key: str | None
+) -> Refund | None:
+    """The refund a provider event is about: by the provider's refund id, else by our key
+    echoed in its metadata (the event may overtake the answer that carried the id). A refund
+    made elsewhere, e.g. in the provider's dashboard, matches neither."""
+    if refund_reference:
+        found = repository.refund_by_reference(session, provider_name, refund_reference)
+        if found is not None:
+            return found
+    if refund_key:
+        return repository.refund_by_key(session, provider_name, refund_key)
+    return None
 
 
 def record_refund(

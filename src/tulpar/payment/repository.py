@@ -180,12 +180,18 @@ def finish_refund(
     failure_message: str | None,
     now: datetime,
 ) -> bool:
+    """Settle a refund once: from ``requested`` (the provider's answer) or ``pending`` (its
+    webhook). A settled refund never moves again, so a late or replayed event is a no-op."""
     result = session.execute(
         update(Refund)
-        .where(Refund.id == refund_id, Refund.state == RefundState.requested)
+        .where(
+            Refund.id == refund_id,
+            Refund.state.in_([RefundState.requested, RefundState.pending]),
+        )
         .values(
             state=state,
-            provider_reference=reference,
+            # The webhook may come before the answer that carried the reference.
+            provider_reference=func.coalesce(reference, Refund.provider_reference),
             failure_message=failure_message,
             completed_at=now,
             attempts=Refund.attempts + 1,
@@ -193,6 +199,41 @@ def finish_refund(
         .returning(Refund.id)
     )
     return result.scalar_one_or_none() is not None
+
+
+def mark_refund_pending(
+    session: Session, refund_id: int, *, reference: str | None, failure_message: str | None
+) -> bool:
+    result = session.execute(
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.state == RefundState.requested)
+        .values(
+            state=RefundState.pending,
+            provider_reference=reference,
+            failure_message=failure_message,
+            attempts=Refund.attempts + 1,
+        )
+        .returning(Refund.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+def refund_by_reference(session: Session, provider: str, reference: str) -> Refund | None:
+    query = (
+        select(Refund)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(Payment.provider == provider, Refund.provider_reference == reference)
+    )
+    return session.scalars(query).first()
+
+
+def refund_by_key(session: Session, provider: str, idempotency_key: str) -> Refund | None:
+    query = (
+        select(Refund)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(Payment.provider == provider, Refund.idempotency_key == idempotency_key)
+    )
+    return session.scalars(query).one_or_none()
 
 
 def count_refund_attempt(session: Session, refund_id: int, *, failure_message: str) -> None:

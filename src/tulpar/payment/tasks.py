@@ -51,13 +51,7 @@ def refund(refund_id: int) -> None:
             refunds.count_refund_failure(session, refund_id, error)
         raise
     with transaction() as session:
-        refunds.record_refund(
-            session,
-            refund_id,
-            succeeded=answer.succeeded,
-            reference=answer.reference or None,
-            failure_message=answer.failure_message,
-        )
+        refunds.record_answer(session, refund_id, answer)
 
 
 @app.task(name="payment.deliver_sandbox_webhook", pass_context=False, retry=_BACKOFF)

@@ -63,15 +63,20 @@ class RefundRequest:
 
 @dataclass(frozen=True, slots=True)
 class ProviderRefund:
+    """The provider's answer to a refund. ``pending``: accepted but not settled yet; the
+    outcome arrives later as a ``refund_succeeded`` / ``refund_failed`` event."""
+
     reference: str
     succeeded: bool
     failure_message: str | None = None
+    pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class ProviderEvent:
     """A webhook, normalised. ``payment_reference`` and ``payment_key`` (our idempotency key,
-    echoed in metadata) identify the payment attempt it is about."""
+    echoed in metadata) identify the payment attempt it is about; for refund events
+    ``refund_reference`` (the provider's id) and ``refund_key`` (ours, echoed) the refund."""
 
     event_id: str
     kind: EventKind
@@ -80,6 +85,8 @@ class ProviderEvent:
     payment_key: str | None = None
     failure_code: str | None = None
     failure_message: str | None = None
+    refund_reference: str | None = None
+    refund_key: str | None = None
 
 
 class PaymentProvider(Protocol):

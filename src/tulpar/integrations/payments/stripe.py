@@ -32,6 +32,11 @@ _EVENT_KINDS = {
     "payment_intent.canceled": EventKind.payment_failed,
 }
 _FINAL_FAILURES = {"canceled"}
+# Events whose object is a Refund (`charge.refund.updated` is the older name of
+# `refund.updated`); `charge.refunded` carries a Charge with its refunds listed.
+_REFUND_EVENTS = {"refund.updated", "refund.failed", "charge.refund.updated"}
+_REFUND_UNSETTLED = {"pending", "requires_action"}
+_REFUND_FAILURES = {"failed", "canceled"}
 
 
 def _status(intent: Mapping[str, Any]) -> ProviderStatus:
@@ -105,7 +110,10 @@ class StripeProvider:
                 params={
                     "payment_intent": request.payment_reference,
                     "amount": request.amount_minor,
-                    "metadata": {"reason": request.reason[:500]},
+                    "metadata": {
+                        "reason": request.reason[:500],
+                        "tulpar_key": request.idempotency_key,
+                    },
                 },
                 options={"idempotency_key": request.idempotency_key},
             )
@@ -117,8 +125,9 @@ class StripeProvider:
         answer = refund.to_dict()
         return ProviderRefund(
             reference=str(answer["id"]),
-            succeeded=answer.get("status") in {"succeeded", "pending"},
+            succeeded=answer.get("status") == "succeeded",
             failure_message=answer.get("failure_reason"),
+            pending=answer.get("status") in _REFUND_UNSETTLED,
         )
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
@@ -136,6 +145,8 @@ class StripeProvider:
 
     def interpret(self, payload: Mapping[str, Any]) -> ProviderEvent:
         event_type = str(payload.get("type", ""))
+        if event_type in _REFUND_EVENTS or event_type == "charge.refunded":
+            return _refund_event(payload, event_type)
         kind = _EVENT_KINDS.get(event_type, EventKind.ignored)
         intent: Mapping[str, Any] = (payload.get("data") or {}).get("object") or {}
         error = intent.get("last_payment_error") or {}
@@ -150,3 +161,36 @@ class StripeProvider:
             failure_message=error.get("message")
             or ("canceled" if event_type == "payment_intent.canceled" else None),
         )
+
+
+def _refund_of(payload: Mapping[str, Any], event_type: str) -> Mapping[str, Any]:
+    found: Mapping[str, Any] = (payload.get("data") or {}).get("object") or {}
+    if event_type != "charge.refunded":
+        return found
+    # Newest first, and ours are one whole refund per payment. Without the list (recent API
+    # versions leave it out) the refund's status is unknown: the event says nothing and
+    # `refund.updated` will.
+    listed = (found.get("refunds") or {}).get("data") or []
+    return listed[0] if listed else {}
+
+
+def _refund_event(payload: Mapping[str, Any], event_type: str) -> ProviderEvent:
+    refund = _refund_of(payload, event_type)
+    status = str(refund.get("status"))
+    if event_type == "refund.failed" or status in _REFUND_FAILURES:
+        kind = EventKind.refund_failed
+    elif status == "succeeded":
+        kind = EventKind.refund_succeeded
+    else:
+        kind = EventKind.ignored
+    failure = refund.get("failure_reason")
+    return ProviderEvent(
+        event_id=str(payload["id"]),
+        kind=kind,
+        raw_type=event_type,
+        payment_reference=refund.get("payment_intent"),
+        refund_reference=refund.get("id"),
+        refund_key=(refund.get("metadata") or {}).get("tulpar_key"),
+        failure_code=failure,
+        failure_message=None if kind is not EventKind.refund_failed else (failure or status),
+    )

@@ -295,6 +295,7 @@ def upgrade() -> None:
             "state",
             sa.Enum(
                 "requested",
+                "pending",
                 "succeeded",
                 "failed",
                 name="refund_state",
