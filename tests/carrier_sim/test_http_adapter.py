@@ -21,8 +21,8 @@ from tulpar.integrations.carrier.protocol import (
     CarrierStatus,
     CarrierUnavailableError,
 )
-from tulpar.integrations.carrier.signature import SIGNATURE_HEADER, verify
-from tulpar.integrations.carrier.wire import CallbackEvent
+from tulpar.integrations.carrier.wire import SIGNATURE_HEADER, CallbackEvent
+from tulpar.integrations.signature import verify
 
 STARTS_AT = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 

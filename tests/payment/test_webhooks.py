@@ -248,7 +248,7 @@ def test_a_well_signed_body_that_is_no_event_is_refused_not_a_500(
     committed: sessionmaker[Session], api: TestClient, body: bytes
 ) -> None:
     from tests.fixtures.payments import SANDBOX_SECRET
-    from tulpar.integrations.payments import signing
+    from tulpar.integrations import signature as signing
 
     header = signing.sign(SANDBOX_SECRET, body, timestamp=int(clock.now().timestamp()))
 

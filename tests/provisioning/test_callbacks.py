@@ -28,7 +28,8 @@ from tulpar.carrier_sim.settings import SimulatorSettings
 from tulpar.db import transaction
 from tulpar.integrations.carrier import use_carrier
 from tulpar.integrations.carrier.protocol import CarrierResponse, CarrierStatus
-from tulpar.integrations.carrier.signature import SIGNATURE_HEADER, sign
+from tulpar.integrations.carrier.wire import SIGNATURE_HEADER
+from tulpar.integrations.signature import sign
 from tulpar.models import CarrierCall, CarrierCallback, Provisioning
 from tulpar.provisioning import callbacks, service, tasks
 from tulpar.web.app import create_app

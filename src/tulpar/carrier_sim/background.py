@@ -15,8 +15,8 @@ import httpx
 import structlog
 
 from tulpar.carrier_sim.book import Book, Booking
-from tulpar.integrations.carrier.signature import SIGNATURE_HEADER, sign
-from tulpar.integrations.carrier.wire import CallbackEvent
+from tulpar.integrations.carrier.wire import SIGNATURE_HEADER, CallbackEvent
+from tulpar.integrations.signature import sign
 
 log = structlog.get_logger()
 

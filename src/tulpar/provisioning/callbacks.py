@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from tulpar import clock
 from tulpar.config import get_settings
 from tulpar.errors import InvalidInputError, TulparError, UnauthorizedError
-from tulpar.integrations.carrier.signature import SignatureError, verify
 from tulpar.integrations.carrier.wire import CallbackEvent
+from tulpar.integrations.signature import SignatureError, verify
 from tulpar.jobs import defer_in_transaction
 from tulpar.provisioning import repository, settlement
 from tulpar.provisioning.settlement import Settled

@@ -1,5 +1,5 @@
 """Where the carrier reports asynchronous completion (signed, see
-:mod:`tulpar.integrations.carrier.signature`)."""
+:mod:`tulpar.integrations.signature`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 
-from tulpar.integrations.carrier.signature import SIGNATURE_HEADER
+from tulpar.integrations.carrier.wire import SIGNATURE_HEADER
 from tulpar.provisioning import callbacks
 from tulpar.provisioning.schemas import CallbackAccepted
 from tulpar.web.dependencies import DbSession

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tulpar.integrations.carrier.protocol import CarrierStatus
 
+# Header of the carrier's signed callbacks (scheme: tulpar.integrations.signature).
+SIGNATURE_HEADER = "Tulpar-Carrier-Signature"
+
 Reference = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:_\-.]+$")]
 
 

@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-WEBHOOK_TOLERANCE_SECONDS = 300
-
 
 class ProviderStatus(enum.StrEnum):
     pending = "pending"  # the payer has not finished (or the provider is still deciding)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tulpar import clock
 from tulpar.db import transaction
-from tulpar.integrations.payments import signing
+from tulpar.integrations import signature
 from tulpar.integrations.payments.protocol import (
     EventKind,
     PaymentRequest,
@@ -32,6 +32,7 @@ from tulpar.integrations.payments.protocol import (
     ProviderRefund,
     ProviderStatus,
     RefundRequest,
+    WebhookSignatureError,
 )
 from tulpar.models import SandboxCharge, SandboxDecision
 
@@ -108,7 +109,12 @@ class SandboxProvider:
         return ProviderRefund(reference="sbx_re_" + charge.reference[4:], succeeded=True)
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
-        signing.verify(self._secret, headers.get(SIGNATURE_HEADER), body, now=_now().timestamp())
+        try:
+            signature.verify(
+                self._secret, headers.get(SIGNATURE_HEADER), body, now=_now().timestamp()
+            )
+        except signature.SignatureError as error:
+            raise WebhookSignatureError(str(error)) from error
         payload: dict[str, Any] = json.loads(body)
         return payload
 
@@ -207,7 +213,7 @@ def deliver(
     """POST one signed event; returns the HTTP status. Raises :class:`ProviderError` when
     Tulpar did not take it (so the job retries)."""
     body = json.dumps(event, separators=(",", ":")).encode()
-    header = signing.sign(secret, body, timestamp=int(_now().timestamp()))
+    header = signature.sign(secret, body, timestamp=int(_now().timestamp()))
     try:
         response = httpx.post(
             url,

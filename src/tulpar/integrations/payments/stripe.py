@@ -10,8 +10,8 @@ from typing import Any
 
 import stripe
 
+from tulpar.integrations import signature
 from tulpar.integrations.payments.protocol import (
-    WEBHOOK_TOLERANCE_SECONDS,
     EventKind,
     PaymentRequest,
     ProviderError,
@@ -136,7 +136,7 @@ class StripeProvider:
                 body,
                 headers.get(SIGNATURE_HEADER),
                 self._webhook_secret,
-                tolerance=WEBHOOK_TOLERANCE_SECONDS,
+                tolerance=signature.TOLERANCE_SECONDS,
             )
         except (stripe.SignatureVerificationError, ValueError) as error:
             raise WebhookSignatureError(str(error)) from error

@@ -1,6 +1,7 @@
-"""Signed carrier callbacks, the Stripe way: header ``t=<unix seconds>,v1=<hex>`` where
-``v1 = HMAC-SHA256(secret, "<t>.<raw body>")``. Signing lives beside verification so the
-simulator and Tulpar cannot drift apart."""
+"""Webhook signatures the Stripe way, one implementation for every signed callback we send
+or receive (sandbox payments, carrier callbacks): header ``t=<unix seconds>,v1=<hex>`` where
+``v1 = HMAC-SHA256(secret, "<t>.<raw body>")``, accepted within 300 s. Signing lives beside
+verification so senders (sandbox, carrier simulator) and Tulpar cannot drift apart."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import hashlib
 import hmac
 import time
 
-SIGNATURE_HEADER = "Tulpar-Carrier-Signature"
 TOLERANCE_SECONDS = 300
 
 
