@@ -20,6 +20,7 @@ TASK_MODULES = [
     "tulpar.provisioning.tasks",
     "tulpar.order.tasks",
     "tulpar.payment.tasks",
+    "tulpar.job_recovery",
 ]
 
 # The connector gets its connection string when a worker starts (see worker_app).

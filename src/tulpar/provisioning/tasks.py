@@ -1,15 +1,12 @@
 """Provisioning jobs. ``provisioning.apply`` makes one carrier call per run, outside any write
 transaction; ``provisioning.handle_callback`` settles a stored callback; ``provisioning.sweep``
-puts back work a dead worker left behind."""
+re-queues provisionings whose job went missing (jobs of dead workers in general are given back
+by :mod:`tulpar.job_recovery`)."""
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
-from procrastinate import JobContext, RetryStrategy
-from procrastinate.jobs import Status
-from procrastinate.manager import JobManager
+from procrastinate import RetryStrategy
 
 from tulpar import clock
 from tulpar.config import get_settings
@@ -75,30 +72,12 @@ def handle_callback(callback_id: int) -> None:
 
 
 @app.periodic(cron="* * * * *", periodic_id="provisioning.sweep")
-@app.task(name="provisioning.sweep", queueing_lock="provisioning.sweep", pass_context=True)
-async def sweep(context: JobContext, timestamp: int) -> None:
-    """Every minute: give back provisioning jobs held by dead workers (their card lock would
-    block the card's later renewals), then re-queue provisionings whose job went missing."""
-    released = await release_stalled(context.app.job_manager)
-    requeued = await asyncio.to_thread(_requeue_overdue)
-    if released or requeued:
-        log.warning("provisioning.recovered", released=released, requeued=requeued)
-
-
-async def release_stalled(manager: JobManager, *, seconds_since_heartbeat: float = 60) -> int:
-    """Put ``provisioning.apply`` jobs of workers that stopped beating back in the queue."""
-    stalled = await manager.get_stalled_jobs(
-        task_name=APPLY_TASK, seconds_since_heartbeat=seconds_since_heartbeat
-    )
-    released = 0
-    for job in stalled:
-        assert job.id is not None
-        try:
-            await manager.retry_job(job)
-        except Exception:  # another job of this order already waits: this one is redundant
-            await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=False)
-        released += 1
-    return released
+@app.task(name="provisioning.sweep", queueing_lock="provisioning.sweep", pass_context=False)
+def sweep(timestamp: int) -> None:
+    """Every minute: re-queue provisionings that are overdue because their job went missing."""
+    requeued = _requeue_overdue()
+    if requeued:
+        log.warning("provisioning.recovered", requeued=requeued)
 
 
 def _requeue_overdue() -> int:
