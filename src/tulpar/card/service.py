@@ -46,7 +46,6 @@ def get_for_update(session: Session, card_id: int) -> Card:
     card = repository.get(session, card_id, for_update=True)
     if card is None:
         raise CardNotFoundError()
-    session.refresh(card)
     return card
 
 
