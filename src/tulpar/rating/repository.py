@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from tulpar.models import UsageThresholdEvent
 
-# Capacity that stands for an unlimited allowance in the running sums. A batch's usage per
-# card and kind is at most 10,000 × MAX_RECORD_QUANTITY = 10^16, well below it, and the sum of
-# a few hundred of them still fits in a bigint.
-UNLIMITED = 2**56
+# Capacity that stands for an unlimited allowance in the running sums, which are bigint (numeric
+# arithmetic costs a tenth of a batch's rating time). A batch's usage per card and kind is at
+# most 10,000 × MAX_RECORD_QUANTITY = 10^16, below it; a group would need 512 unlimited offers
+# at once for the sum to leave bigint (it would then fail, never round).
+UNLIMITED = 2**54
 MAX_RECORD_QUANTITY = 10**12
 
 _REMAINING_OF = """CASE {kind} WHEN 'data' THEN {b}.data_bytes_remaining
@@ -89,8 +90,9 @@ _LOCK_BUNDLES = text(
 # set shares no bundle with the one before, records of different sets cannot compete for
 # capacity and are rated in the same round, each set on its own. A set that overlaps the one
 # before starts a new round. (A bundle is valid over one stretch of time, so sets in one round
-# never share a bundle.) Usually every record is rated in round 1; the rest wait in
-# ``rating_later``.
+# never share a bundle: within a round, a card's set is known by its first bundle, ``grp``, a
+# bigint far cheaper to sort and join on than the array.) Usually every record is rated in
+# round 1; the rest wait in ``rating_later``.
 _BATCH = f"""
     batch AS (
         SELECT id, card_id, kind, quantity, occurred_at, candidates,
@@ -129,25 +131,27 @@ _BATCH = f"""
 # needs.
 _ROUND = f"""
     records AS (
-        SELECT id, card_id, kind, quantity, occurred_at, candidates,
-               sum(quantity) OVER w - quantity AS use_start, sum(quantity) OVER w AS use_end
-        FROM {{source}} WHERE round = :round
-        WINDOW w AS (PARTITION BY card_id, kind, candidates ORDER BY occurred_at, id)
+        SELECT id, card_id, kind, quantity, occurred_at, candidates, grp,
+               (sum(quantity) OVER w)::bigint - quantity AS use_start,
+               (sum(quantity) OVER w)::bigint AS use_end,
+               row_number() OVER w = 1 AS leads
+        FROM (SELECT *, coalesce(candidates[1], 0) AS grp FROM {{source}} WHERE round = :round) r
+        WINDOW w AS (PARTITION BY card_id, kind, grp ORDER BY occurred_at, id)
     ), groups AS (
-        SELECT DISTINCT card_id, kind, candidates FROM records
+        SELECT card_id, kind, grp, candidates FROM records WHERE leads
     ), offers AS (
-        SELECT card_id, kind, candidates, bundle_id, data_bytes_granted, remaining,
-               sum(coalesce(remaining, :unlimited)) OVER v
+        SELECT card_id, kind, grp, bundle_id, data_bytes_granted, remaining,
+               (sum(coalesce(remaining, :unlimited)) OVER v)::bigint
                    - coalesce(remaining, :unlimited) AS cap_start,
-               sum(coalesce(remaining, :unlimited)) OVER v AS cap_end
+               (sum(coalesce(remaining, :unlimited)) OVER v)::bigint AS cap_end
         FROM (
-            SELECT s.card_id, s.kind, s.candidates, b.id AS bundle_id, b.expires_at,
+            SELECT s.card_id, s.kind, s.grp, b.id AS bundle_id, b.expires_at,
                    b.data_bytes_granted, {_REMAINING_OF.format(kind="s.kind", b="b")} AS remaining
             FROM groups s JOIN bundles b ON b.id = ANY (s.candidates)
             UNION ALL
-            SELECT card_id, kind, candidates, NULL, 'infinity', NULL, NULL FROM groups
+            SELECT card_id, kind, grp, NULL, 'infinity', NULL, NULL FROM groups
         ) o
-        WINDOW v AS (PARTITION BY card_id, kind, candidates ORDER BY expires_at, bundle_id)
+        WINDOW v AS (PARTITION BY card_id, kind, grp ORDER BY expires_at, bundle_id)
     ), taken AS (
         SELECT r.id AS usage_record_id, r.card_id, o.bundle_id, r.kind, r.occurred_at,
                least(r.use_end, o.cap_end) - greatest(r.use_start, o.cap_start) AS amount,
@@ -155,7 +159,7 @@ _ROUND = f"""
                    AS balance_before,
                o.remaining IS NOT NULL AS finite, o.cap_start AS priority, o.data_bytes_granted
         FROM records r JOIN offers o
-            ON o.card_id = r.card_id AND o.kind = r.kind AND o.candidates = r.candidates
+            ON o.card_id = r.card_id AND o.kind = r.kind AND o.grp = r.grp
         WHERE o.cap_end > o.cap_start AND r.use_start < o.cap_end AND o.cap_start < r.use_end
     ), logged AS (
         -- Every deduction from a counted allowance is a ledger entry pointing at its record.
