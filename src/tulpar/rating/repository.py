@@ -1,8 +1,9 @@
 """The rating engine's SQL. Every statement works on a whole batch at once.
 
 A batch lives in temporary tables of the session's connection, emptied after each
-transaction: ``rating_new`` (records stored by this batch) and ``rating_later`` (the few records
-that must wait for a later round, with the bundles each may draw on)."""
+transaction: ``rating_incoming`` (the batch as given), ``rating_new`` (records stored by this
+batch) and ``rating_later`` (the few records that must wait for a later round, with the bundles
+each may draw on)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ _REMAINING_OF = """CASE {kind} WHEN 'data' THEN {b}.data_bytes_remaining
 
 _CREATE_TEMP_TABLES = text(
     """
+    CREATE TEMP TABLE IF NOT EXISTS rating_incoming (
+        source text NOT NULL, record_id text NOT NULL, card_id bigint NOT NULL,
+        kind text NOT NULL, quantity bigint NOT NULL, occurred_at timestamptz NOT NULL
+    ) ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS rating_new (
         id bigint NOT NULL, card_id bigint NOT NULL, kind text NOT NULL,
         quantity bigint NOT NULL, occurred_at timestamptz NOT NULL
@@ -36,30 +41,36 @@ _CREATE_TEMP_TABLES = text(
         quantity bigint NOT NULL, occurred_at timestamptz NOT NULL,
         candidates bigint[] NOT NULL, round bigint NOT NULL
     ) ON COMMIT DELETE ROWS;
+    DELETE FROM rating_incoming;
     DELETE FROM rating_new;
     DELETE FROM rating_later;
     """
 )
 
+# The batch arrives by binary COPY: a third of the cost of sending it as arrays, most of it
+# psycopg's own (C) formatting instead of Python's.
+_COPY_INCOMING = "COPY rating_incoming FROM STDIN (FORMAT BINARY)"
+_INCOMING_TYPES = ["text", "text", "int8", "text", "int8", "timestamptz"]
+
 # Sorted by key: two batches sharing keys wait on each other in one order, never in a cycle.
-# The batch travels as six arrays in PostgreSQL's binary format (``%b``, which text()
-# statements cannot ask for): well over twice as cheap to build, send and read as JSON.
-_INSERT_NEW = """
-    WITH incoming AS (
-        SELECT * FROM unnest(%b::text[], %b::text[], %b::int8[], %b::text[], %b::int8[],
-                             %b::timestamptz[]) AS i(s, r, c, k, q, t)
-    ), stored AS (
+# It answers the keys stored before; NOT IN (hashed) finds them cheaper than NOT EXISTS, which
+# sorts both sides by text.
+_INSERT_NEW = text(
+    """
+    WITH stored AS (
         INSERT INTO usage_records (source, record_id, card_id, kind, quantity, occurred_at)
-        SELECT s, r, c, k, q, t FROM incoming ORDER BY s COLLATE "C", r COLLATE "C"
+        SELECT source, record_id, card_id, kind, quantity, occurred_at FROM rating_incoming
+        ORDER BY source COLLATE "C", record_id COLLATE "C"
         ON CONFLICT (source, record_id) DO NOTHING
         RETURNING id, source, record_id, card_id, kind, quantity, occurred_at
     ), kept AS (
         INSERT INTO rating_new (id, card_id, kind, quantity, occurred_at)
         SELECT id, card_id, kind, quantity, occurred_at FROM stored
     )
-    SELECT i.s, i.r FROM incoming i
-    WHERE NOT EXISTS (SELECT FROM stored WHERE stored.source = i.s AND stored.record_id = i.r)
-"""
+    SELECT i.source, i.record_id FROM rating_incoming i
+    WHERE (i.source, i.record_id) NOT IN (SELECT source, record_id FROM stored)
+    """
+)
 
 # FOR NO KEY UPDATE: it does not conflict with the key-share locks that inserting rows which
 # reference these cards and bundles takes, so only rating and renewals wait on each other.
@@ -245,11 +256,13 @@ def insert_new(
     session.execute(_CREATE_TEMP_TABLES)
     if not rows:
         return set()
-    columns = [list(column) for column in zip(*rows, strict=True)]
     driver = session.connection().connection.driver_connection
     assert driver is not None  # a connection in use always has its driver connection
-    with driver.cursor() as cursor:
-        known = cursor.execute(_INSERT_NEW, columns).fetchall()
+    with driver.cursor() as cursor, cursor.copy(_COPY_INCOMING) as copy:
+        copy.set_types(_INCOMING_TYPES)
+        for row in rows:
+            copy.write_row(row)
+    known = session.execute(_INSERT_NEW).all()
     return {(str(source), str(record_id)) for source, record_id in known}
 
 
