@@ -22,7 +22,11 @@ _RFC3339 = re.compile(
 _KINDS = {kind.value: kind for kind in UsageKind}
 _IMSI = re.compile(r"^[0-9]{14,15}$")
 _SEPARATORS = re.compile(r"[\s\-]")
-_KEY_TEXT = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
+
+
+def _is_key_text(value: str) -> bool:
+    """Printable ASCII without spaces (three C calls: several times cheaper than a regex)."""
+    return value.isascii() and value.isprintable() and " " not in value
 
 
 class RecordRejectedError(InvalidInputError):
@@ -89,8 +93,8 @@ def _clean(raw: object, *, now: datetime) -> ParsedUsage | None:
         and 0 < len(source) <= 64
         and 0 < len(record_id) <= 128
         and 0 < quantity <= MAX_RECORD_QUANTITY
-        and _KEY_TEXT.match(source)
-        and _KEY_TEXT.match(record_id)
+        and _is_key_text(source)
+        and _is_key_text(record_id)
         and _RFC3339.match(occurred_at)
     ):
         return None
@@ -113,7 +117,7 @@ def _key_text(value: object, name: str, longest: int) -> str:
     if not isinstance(value, str) or not value.strip():
         raise RecordRejectedError(f"invalid_{name}", f"{name} is missing")
     text = value.strip()
-    if len(text) > longest or not _KEY_TEXT.match(text):
+    if len(text) > longest or not _is_key_text(text):
         raise RecordRejectedError(
             f"invalid_{name}", f"{name} has 1 to {longest} printable characters and no spaces"
         )
