@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from tests.fixtures.factories import create_card, create_plan
 from tests.rating.records import add_bundle
 from tulpar.ledger import service as ledger_service
+from tulpar.rating import repository as rating_repository
 from tulpar.usage import service as usage_service
 
 BASE = datetime.fromisoformat("2026-11-21T06:00:00+00:00")  # frozen_now is 72 h later
@@ -223,13 +225,21 @@ def split(stream: list[Usage], cuts: list[int]) -> list[list[Usage]]:
     ],
     cuts=[2],
 )
+@pytest.mark.parametrize("statement", ["as_chosen", "rounds_always"])
 def test_rating_matches_the_model_and_accounts_for_every_unit(
     session: Session,
     frozen_now: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+    statement: str,
     specs: list[BundleSpec],
     stream: list[Usage],
     cuts: list[int],
 ) -> None:
+    if statement == "rounds_always":
+        # The general statement (rounds over sets of bundles) must also be right where the
+        # single-bundle one is normally chosen instead.
+        lock = rating_repository.lock_cards_and_bundles
+        monkeypatch.setattr(rating_repository, "lock_cards_and_bundles", lambda s: lock(s) or True)
     batches = split(stream, cuts)
     with scratch(session):
         remaining, overage, deducted = run_engine(session, specs, batches)

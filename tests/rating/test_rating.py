@@ -18,6 +18,9 @@ from tests.rating.records import (
 )
 from tulpar.balance import service as balance_service
 from tulpar.ledger import service as ledger_service
+from tulpar.models import Card, UsageKind
+from tulpar.rating import repository as rating_repository
+from tulpar.rating.service import UsageToRate
 from tulpar.usage import service as usage_service
 
 HOUR = timedelta(hours=1)
@@ -295,3 +298,79 @@ def test_usage_as_of_counts_records_on_unlimited_allowances_and_in_overage(
     usage_service.ingest(session, [record(card, "c", 7, frozen_now - HOUR, kind="sms")])
     assert overages(session) == {"b": 5, "c": 7}
     assert balance_service.balance_for(session, card.iccid).usage_as_of == frozen_now - HOUR
+
+
+def _statement_chosen(session: Session, card: Card, times: list[datetime]) -> bool:
+    """Whether locking for a batch of the card's records at ``times`` finds bundles valid at
+    a common moment (the rounds statement) rather than none (the single-bundle statement)."""
+    rows = [
+        UsageToRate("sw1", f"choice-{index}", card.id, UsageKind.data, 10, at)
+        for index, at in enumerate(times)
+    ]
+    with session.begin_nested() as savepoint:
+        assert rating_repository.insert_new(session, rows) == set()
+        overlapping = rating_repository.lock_cards_and_bundles(session)
+        savepoint.rollback()
+    return overlapping
+
+
+def test_the_single_bundle_statement_is_chosen_only_when_no_bundles_overlap(
+    session: Session, frozen_now: datetime
+) -> None:
+    card = create_card(session)
+    add_bundle(
+        session, card, starts_at=frozen_now - 9 * DAY, expires_at=frozen_now - DAY, data_bytes=100
+    )
+    add_bundle(
+        session, card, starts_at=frozen_now - DAY, expires_at=frozen_now + 9 * DAY, data_bytes=100
+    )
+    revoked = add_bundle(
+        session,
+        card,
+        starts_at=frozen_now - 3 * DAY,
+        expires_at=frozen_now + DAY,
+        state="revoked",
+        data_bytes=100,
+    )
+    late_and_current = [frozen_now - 5 * DAY, frozen_now - HOUR]
+    # Back to back (one ends when the next starts) and revoked bundles: one bundle at a time.
+    assert _statement_chosen(session, card, late_and_current) is False
+
+    # Valid at a common moment with the current bundle, but after every record: still one.
+    add_bundle(
+        session, card, starts_at=frozen_now, expires_at=frozen_now + 30 * DAY, data_bytes=100
+    )
+    assert _statement_chosen(session, card, late_and_current) is False
+
+    session.execute(text("UPDATE bundles SET state = 'active' WHERE id = :id"), {"id": revoked})
+    assert _statement_chosen(session, card, late_and_current) is True
+    assert _statement_chosen(session, card, [frozen_now - 5 * DAY]) is False
+
+
+def test_overlapping_bundles_are_rated_by_rounds_exactly(
+    session: Session, frozen_now: datetime
+) -> None:
+    card = create_card(session)
+    first = add_bundle(
+        session, card, starts_at=frozen_now - 2 * DAY, expires_at=frozen_now + DAY, data_bytes=100
+    )
+    bonus = add_bundle(
+        session, card, starts_at=frozen_now - HOUR * 10, expires_at=frozen_now - HOUR, data_bytes=50
+    )
+    # Before the bonus: only the first; during it: the bonus (sooner-expiring) first.
+    usage_service.ingest(
+        session,
+        [
+            record(card, "a", 60, frozen_now - DAY),
+            record(card, "b", 70, frozen_now - 5 * HOUR),
+            record(card, "c", 40, frozen_now - 2 * HOUR),
+        ],
+    )
+    assert usage_entries(session) == [
+        ("a", first, "data", -60, 100, 40),
+        ("b", bonus, "data", -50, 50, 0),
+        ("b", first, "data", -20, 40, 20),
+        ("c", first, "data", -20, 20, 0),
+    ]
+    assert overages(session) == {"c": 20}
+    assert ledger_service.reconcile(session) == []

@@ -7,9 +7,10 @@ each may draw on)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -84,17 +85,32 @@ _LOCK_CARDS = text(
     """
 )
 
+# Every bundle a record of the batch may draw on is locked. It answers whether two of a card's
+# locked bundles are valid at a common moment: only then may a record have more than one
+# bundle to draw on. (No bundle of these cards can be added or widened meanwhile: that takes
+# the card's lock, which this transaction holds.)
 _LOCK_BUNDLES = text(
     """
-    SELECT count(*) FROM (
-        SELECT b.id FROM bundles b
-        JOIN (SELECT card_id, min(occurred_at) AS first_at, max(occurred_at) AS last_at
-              FROM rating_new GROUP BY card_id) r ON r.card_id = b.card_id
-        WHERE b.state <> 'revoked' AND b.starts_at <= r.last_at AND b.expires_at > r.first_at
-        ORDER BY b.id FOR NO KEY UPDATE OF b
-    ) locked
+    SELECT coalesce(bool_or(starts_at < earlier_end), false) AS overlapping FROM (
+        SELECT starts_at, max(expires_at) OVER (
+                   PARTITION BY card_id ORDER BY starts_at, id
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier_end
+        FROM (
+            SELECT b.id, b.card_id, b.starts_at, b.expires_at FROM bundles b
+            JOIN (SELECT card_id, min(occurred_at) AS first_at, max(occurred_at) AS last_at
+                  FROM rating_new GROUP BY card_id) r ON r.card_id = b.card_id
+            WHERE b.state <> 'revoked' AND b.starts_at <= r.last_at AND b.expires_at > r.first_at
+            ORDER BY b.id FOR NO KEY UPDATE OF b
+        ) locked
+    ) windows
     """
 )
+
+# The bundles a record of ``r`` may draw on: its card's, valid at its time, with some of its
+# kind left (NULL, unlimited, counts as some).
+_MAY_DRAW_ON = f"""b.card_id = r.card_id AND b.state <> 'revoked'
+    AND b.starts_at <= r.occurred_at AND r.occurred_at < b.expires_at
+    AND coalesce({_REMAINING_OF.format(kind="r.kind", b="b")}, 1) > 0"""
 
 # Each new record with the bundles it may draw on, soonest-expiring first, and its round. The
 # bundles valid at a moment change along a card's records (in rating order); while each new
@@ -115,10 +131,7 @@ _BATCH = f"""
                 SELECT r.id, r.card_id, r.kind, r.quantity, r.occurred_at,
                        coalesce(array_agg(b.id ORDER BY b.expires_at, b.id)
                                 FILTER (WHERE b.id IS NOT NULL), '{{}}') AS candidates
-                FROM rating_new r
-                LEFT JOIN bundles b ON b.card_id = r.card_id AND b.state <> 'revoked'
-                    AND b.starts_at <= r.occurred_at AND r.occurred_at < b.expires_at
-                    AND coalesce({_REMAINING_OF.format(kind="r.kind", b="b")}, 1) > 0
+                FROM rating_new r LEFT JOIN bundles b ON {_MAY_DRAW_ON}
                 -- grouped in the windows' order, so they need no sort of their own
                 GROUP BY r.card_id, r.kind, r.occurred_at, r.id, r.quantity
             ) c
@@ -136,11 +149,8 @@ _BATCH = f"""
 # order: record i covers [use_start, use_end) of the group's running usage, bundle j offers
 # [cap_start, cap_end) of the running capacity; what record i takes from bundle j is the
 # overlap. After the group's bundles comes a boundless offer with no bundle: what a record
-# takes from it is its overage. In the same statement: the ledger entries, the overage, the
-# new allowances (an active bundle left without data becomes exhausted) and the data
-# thresholds reached. It answers what the caller must act on, and how many rounds the batch
-# needs.
-_ROUND = f"""
+# takes from it is its overage. ``taken`` holds what each record takes from where.
+_TAKEN_IN_ROUND = f"""
     records AS (
         SELECT id, card_id, kind, quantity, occurred_at, candidates, grp,
                (sum(quantity) OVER w)::bigint - quantity AS use_start,
@@ -172,7 +182,39 @@ _ROUND = f"""
         FROM records r JOIN offers o
             ON o.card_id = r.card_id AND o.kind = r.kind AND o.grp = r.grp
         WHERE o.cap_end > o.cap_start AND r.use_start < o.cap_end AND o.cap_start < r.use_end
-    ), logged AS (
+    ),"""
+
+# When no record may draw on more than one bundle (no card has bundles valid at a common
+# moment, the usual case), the same comes cheaper, in one round: a record takes from its bundle
+# what is left of it at its turn, and the rest is overage.
+_TAKEN_FROM_SINGLE = f"""
+    records AS (
+        SELECT r.id, r.card_id, r.kind, r.occurred_at, b.id AS bundle_id, b.data_bytes_granted,
+               {_REMAINING_OF.format(kind="r.kind", b="b")} AS remaining,
+               CASE WHEN b.id IS NULL THEN 0
+                    ELSE coalesce({_REMAINING_OF.format(kind="r.kind", b="b")}, :unlimited)
+               END AS capacity,
+               (sum(r.quantity) OVER w)::bigint - r.quantity AS use_start,
+               (sum(r.quantity) OVER w)::bigint AS use_end
+        FROM rating_new r LEFT JOIN bundles b ON {_MAY_DRAW_ON}
+        WINDOW w AS (PARTITION BY r.card_id, r.kind, b.id ORDER BY r.occurred_at, r.id)
+    ), taken AS (
+        SELECT id AS usage_record_id, card_id, bundle_id, kind, occurred_at,
+               least(use_end, capacity) - use_start AS amount,
+               remaining - use_start AS balance_before, remaining IS NOT NULL AS finite,
+               0 AS priority, data_bytes_granted
+        FROM records WHERE use_start < capacity
+        UNION ALL
+        SELECT id, card_id, NULL, kind, occurred_at, use_end - greatest(use_start, capacity),
+               NULL, false, 1, NULL
+        FROM records WHERE use_end > capacity
+    ),"""
+
+# What follows from ``taken``, in the same statement: the ledger entries, the overage, the new
+# allowances (an active bundle left without data becomes exhausted) and the data thresholds
+# reached. It answers what the caller must act on.
+_CONSEQUENCES = """
+    logged AS (
         -- Every deduction from a counted allowance is a ledger entry pointing at its record.
         INSERT INTO ledger_entries (card_id, bundle_id, account, delta, balance_before,
                                     balance_after, cause, usage_record_id)
@@ -223,11 +265,24 @@ _ROUND = f"""
     UNION ALL SELECT 'overage', card_id, kind FROM uncovered
     UNION ALL SELECT 'exhausted', card_id, 'data' FROM moved
         WHERE state = 'exhausted' AND data > 0
-    UNION ALL SELECT 'rounds', max(round), NULL FROM {{source}}
 """
+# The rounds also answer how many rounds the batch needs.
+_ROUNDS_NEEDED = "UNION ALL SELECT 'rounds', max(round), NULL FROM {source}"
 
-_FIRST_ROUND = text("WITH" + _BATCH + _ROUND.format(source="batch"))
-_LATER_ROUND = text("WITH" + _ROUND.format(source="rating_later"))
+_FIRST_ROUND = text(
+    "WITH"
+    + _BATCH
+    + _TAKEN_IN_ROUND.format(source="batch")
+    + _CONSEQUENCES
+    + _ROUNDS_NEEDED.format(source="batch")
+)
+_LATER_ROUND = text(
+    "WITH"
+    + _TAKEN_IN_ROUND.format(source="rating_later")
+    + _CONSEQUENCES
+    + _ROUNDS_NEEDED.format(source="rating_later")
+)
+_SINGLE_BUNDLE_ROUND = text("WITH" + _TAKEN_FROM_SINGLE + _CONSEQUENCES)
 
 
 @dataclass(slots=True)
@@ -266,10 +321,18 @@ def insert_new(
     return {(str(source), str(record_id)) for source, record_id in known}
 
 
-def lock_cards_and_bundles(session: Session) -> None:
-    """Cards, then their bundles that the batch may touch, each in primary-key order."""
+def lock_cards_and_bundles(session: Session) -> bool:
+    """Cards, then their bundles that the batch may touch, each in primary-key order. Returns
+    whether a record may have more than one bundle to draw on (see :func:`rate_round`)."""
     session.execute(_LOCK_CARDS).scalar()
-    session.execute(_LOCK_BUNDLES).scalar()
+    return bool(session.execute(_LOCK_BUNDLES).scalar())
+
+
+def rate_single_bundle(session: Session, into: RoundResult) -> None:
+    """Rate the whole batch at once; only when no record has more than one bundle to draw on
+    (``lock_cards_and_bundles`` answered False)."""
+    rows = session.execute(_SINGLE_BUNDLE_ROUND, {"unlimited": UNLIMITED})
+    _collect(rows, into)
 
 
 def rate_round(session: Session, round_number: int, into: RoundResult) -> int:
@@ -277,7 +340,12 @@ def rate_round(session: Session, round_number: int, into: RoundResult) -> int:
     rounds the batch needs (round 1 sorts the records into rounds)."""
     statement = _FIRST_ROUND if round_number == 1 else _LATER_ROUND
     rows = session.execute(statement, {"round": round_number, "unlimited": UNLIMITED})
-    rounds = round_number
+    return max(round_number, _collect(rows, into))
+
+
+def _collect(rows: Iterable[Sequence[Any]], into: RoundResult) -> int:
+    """Adds what a rating statement answered to ``into``; returns the rounds it asked for."""
+    rounds = 1
     for what, number, kind in rows:
         if what == "threshold":
             into.threshold_event_ids.append(int(number))

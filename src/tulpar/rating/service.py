@@ -9,7 +9,8 @@ A batch is stored and rated in the caller's transaction:
 3. each record draws on the card's bundles valid at its ``occurred_at`` (any state but
    ``revoked``, ``starts_at <= occurred_at < expires_at``), soonest-expiring first, in
    (occurred_at, id) order — running sums in SQL; a further round only where the set of
-   bundles changes to one that shares a bundle with the set before;
+   bundles changes to one that shares a bundle with the set before. Usually no card has two
+   bundles valid at once, and a simpler statement rates the batch in one go;
 4. every deduction is a ledger entry pointing at its record; the rest is overage; each
    bundle drawn on keeps the time of its newest record (the balance's "usage as of");
 5. bundles out of data become ``exhausted``; data thresholds (75/90/100 % of the granted data)
@@ -69,9 +70,11 @@ def rate(
     if len(outcome.already_stored) == len(records):
         return outcome
 
-    repository.lock_cards_and_bundles(session)
+    overlapping = repository.lock_cards_and_bundles(session)
     rated = repository.RoundResult()
-    rounds, round_number = 1, 1
+    if not overlapping:
+        repository.rate_single_bundle(session, rated)
+    rounds, round_number = (1, 1) if overlapping else (0, 1)
     while round_number <= rounds:
         rounds = repository.rate_round(session, round_number, rated)
         round_number += 1
