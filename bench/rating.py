@@ -111,6 +111,12 @@ def main() -> None:
     parser.add_argument("--duplicates", type=float, default=0.01)
     parser.add_argument("--late", type=float, default=0.02)
     parser.add_argument("--small-share", type=float, default=0.1, help="cards with 100 MB")
+    parser.add_argument(
+        "--overlap-share",
+        type=float,
+        default=0.02,
+        help="cards with a bonus bundle valid alongside the current one (rated by rounds)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--concurrency", type=int, default=1, help="batches in flight at once, on both sides"
@@ -130,7 +136,13 @@ def main() -> None:
             f" {options.batch:,}, {options.concurrency} at a time"
         )
         started = time.perf_counter()
-        seed(engine, options.cards, small_share=options.small_share, rng=rng)
+        seed(
+            engine,
+            options.cards,
+            small_share=options.small_share,
+            overlap_share=options.overlap_share,
+            rng=rng,
+        )
         records = stream(
             options.cards,
             options.records,

@@ -46,10 +46,14 @@ def iccid(serial: int) -> str:
     return payload + luhn_check_digit(payload)
 
 
-def seed(engine: Engine, cards: int, *, small_share: float, rng: random.Random) -> None:
+def seed(
+    engine: Engine, cards: int, *, small_share: float, overlap_share: float, rng: random.Random
+) -> None:
     """Cards, each with an expired bundle (for late records) and a current one; a share of
-    cards has a small current bundle so exhaustion, thresholds and barring happen."""
+    cards has a small current bundle so exhaustion, thresholds and barring happen, and a share
+    has a bonus bundle valid alongside the current one (records draw on two bundles)."""
     small = {serial for serial in range(cards) if rng.random() < small_share}
+    overlap = {serial for serial in range(cards) if rng.random() < overlap_share}
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -75,6 +79,9 @@ def seed(engine: Engine, cards: int, *, small_share: float, rng: random.Random) 
             "old_end": NOW - timedelta(days=10),
             "new_end": NOW + timedelta(days=20),
             "small": sorted(small),
+            "overlap": sorted(overlap),
+            "bonus_start": NOW - timedelta(days=5),
+            "bonus_end": NOW + timedelta(days=5),
         }
         for statement in _SEED_STATEMENTS:
             used = {name: value for name, value in params.items() if f":{name}" in statement}
@@ -95,6 +102,10 @@ _SEED_STATEMENTS = [
     CROSS JOIN LATERAL (SELECT CASE WHEN c.id - 1 = ANY (CAST(:small AS bigint[]))
         THEN 100 * 1048576::bigint ELSE 10240 * 1048576::bigint END AS bytes) d
     ORDER BY c.id""",
+    f"""INSERT INTO bundles ({_BUNDLE_COLUMNS})
+    SELECT c.id, p.id, 'active', :bonus_start, :bonus_end,
+           500 * 1048576::bigint, 500 * 1048576::bigint, 600, 600, 10, 10
+    FROM cards c, plans p WHERE c.id - 1 = ANY (CAST(:overlap AS bigint[])) ORDER BY c.id""",
     """INSERT INTO ledger_entries (card_id, bundle_id, account, delta, balance_before,
                                 balance_after, cause, actor)
     SELECT b.card_id, b.id, a.account, a.amount, 0, a.amount, 'manual_credit', 'bench'
@@ -109,9 +120,11 @@ _SEED_STATEMENTS = [
     """CREATE TABLE bench_baseline_allowances (
         card_id bigint PRIMARY KEY, data bigint NOT NULL, voice bigint NOT NULL,
         sms bigint NOT NULL)""",
+    # the baseline keeps one allowance per card: the current bundle's
     """INSERT INTO bench_baseline_allowances
-    SELECT card_id, data_bytes_remaining, voice_seconds_remaining, sms_count_remaining
-    FROM bundles WHERE state = 'active'""",
+    SELECT DISTINCT ON (card_id) card_id, data_bytes_remaining, voice_seconds_remaining,
+           sms_count_remaining
+    FROM bundles WHERE state = 'active' ORDER BY card_id, id""",
     "ANALYZE",
 ]
 

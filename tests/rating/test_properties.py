@@ -239,7 +239,12 @@ def test_rating_matches_the_model_and_accounts_for_every_unit(
         # The general statement (rounds over sets of bundles) must also be right where the
         # single-bundle one is normally chosen instead.
         lock = rating_repository.lock_cards_and_bundles
-        monkeypatch.setattr(rating_repository, "lock_cards_and_bundles", lambda s: lock(s) or True)
+
+        def every_card_by_rounds(session: Session) -> list[int]:
+            lock(session)
+            return list(session.execute(text("SELECT DISTINCT card_id FROM rating_new")).scalars())
+
+        monkeypatch.setattr(rating_repository, "lock_cards_and_bundles", every_card_by_rounds)
     batches = split(stream, cuts)
     with scratch(session):
         remaining, overage, deducted = run_engine(session, specs, batches)

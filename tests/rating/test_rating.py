@@ -300,9 +300,9 @@ def test_usage_as_of_counts_records_on_unlimited_allowances_and_in_overage(
     assert balance_service.balance_for(session, card.iccid).usage_as_of == frozen_now - HOUR
 
 
-def _statement_chosen(session: Session, card: Card, times: list[datetime]) -> bool:
-    """Whether locking for a batch of the card's records at ``times`` finds bundles valid at
-    a common moment (the rounds statement) rather than none (the single-bundle statement)."""
+def _rated_by_rounds(session: Session, card: Card, times: list[datetime]) -> bool:
+    """Whether locking for a batch of the card's records at ``times`` finds two of its bundles
+    valid at a common moment (rounds) rather than none (the single-bundle statement)."""
     rows = [
         UsageToRate("sw1", f"choice-{index}", card.id, UsageKind.data, 10, at)
         for index, at in enumerate(times)
@@ -311,10 +311,11 @@ def _statement_chosen(session: Session, card: Card, times: list[datetime]) -> bo
         assert rating_repository.insert_new(session, rows) == set()
         overlapping = rating_repository.lock_cards_and_bundles(session)
         savepoint.rollback()
-    return overlapping
+    assert overlapping in ([], [card.id])
+    return overlapping == [card.id]
 
 
-def test_the_single_bundle_statement_is_chosen_only_when_no_bundles_overlap(
+def test_rounds_are_used_only_for_cards_whose_bundles_overlap(
     session: Session, frozen_now: datetime
 ) -> None:
     card = create_card(session)
@@ -334,22 +335,26 @@ def test_the_single_bundle_statement_is_chosen_only_when_no_bundles_overlap(
     )
     late_and_current = [frozen_now - 5 * DAY, frozen_now - HOUR]
     # Back to back (one ends when the next starts) and revoked bundles: one bundle at a time.
-    assert _statement_chosen(session, card, late_and_current) is False
+    assert _rated_by_rounds(session, card, late_and_current) is False
 
     # Valid at a common moment with the current bundle, but after every record: still one.
     add_bundle(
         session, card, starts_at=frozen_now, expires_at=frozen_now + 30 * DAY, data_bytes=100
     )
-    assert _statement_chosen(session, card, late_and_current) is False
+    assert _rated_by_rounds(session, card, late_and_current) is False
 
     session.execute(text("UPDATE bundles SET state = 'active' WHERE id = :id"), {"id": revoked})
-    assert _statement_chosen(session, card, late_and_current) is True
-    assert _statement_chosen(session, card, [frozen_now - 5 * DAY]) is False
+    assert _rated_by_rounds(session, card, late_and_current) is True
+    assert _rated_by_rounds(session, card, [frozen_now - 5 * DAY]) is False
 
 
-def test_overlapping_bundles_are_rated_by_rounds_exactly(
+def test_overlapping_bundles_are_rated_by_rounds_next_to_cards_rated_at_once(
     session: Session, frozen_now: datetime
 ) -> None:
+    simple = create_card(session)
+    plain = add_bundle(
+        session, simple, starts_at=frozen_now - 2 * DAY, expires_at=frozen_now + DAY, data_bytes=100
+    )
     card = create_card(session)
     first = add_bundle(
         session, card, starts_at=frozen_now - 2 * DAY, expires_at=frozen_now + DAY, data_bytes=100
@@ -364,13 +369,18 @@ def test_overlapping_bundles_are_rated_by_rounds_exactly(
             record(card, "a", 60, frozen_now - DAY),
             record(card, "b", 70, frozen_now - 5 * HOUR),
             record(card, "c", 40, frozen_now - 2 * HOUR),
+            record(simple, "d", 30, frozen_now - 2 * HOUR),
+            record(simple, "e", 80, frozen_now - HOUR),
         ],
     )
+    # the simple card first (one statement for all such cards), then the rounds
     assert usage_entries(session) == [
+        ("d", plain, "data", -30, 100, 70),
+        ("e", plain, "data", -70, 70, 0),
         ("a", first, "data", -60, 100, 40),
         ("b", bonus, "data", -50, 50, 0),
         ("b", first, "data", -20, 40, 20),
         ("c", first, "data", -20, 20, 0),
     ]
-    assert overages(session) == {"c": 20}
+    assert overages(session) == {"c": 20, "e": 10}
     assert ledger_service.reconcile(session) == []

@@ -85,14 +85,14 @@ _LOCK_CARDS = text(
     """
 )
 
-# Every bundle a record of the batch may draw on is locked. It answers whether two of a card's
-# locked bundles are valid at a common moment: only then may a record have more than one
+# Every bundle a record of the batch may draw on is locked. It answers the cards two of whose
+# locked bundles are valid at a common moment: only their records may have more than one
 # bundle to draw on. (No bundle of these cards can be added or widened meanwhile: that takes
 # the card's lock, which this transaction holds.)
 _LOCK_BUNDLES = text(
     """
-    SELECT coalesce(bool_or(starts_at < earlier_end), false) AS overlapping FROM (
-        SELECT starts_at, max(expires_at) OVER (
+    SELECT DISTINCT card_id FROM (
+        SELECT card_id, starts_at, max(expires_at) OVER (
                    PARTITION BY card_id ORDER BY starts_at, id
                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier_end
         FROM (
@@ -103,6 +103,7 @@ _LOCK_BUNDLES = text(
             ORDER BY b.id FOR NO KEY UPDATE OF b
         ) locked
     ) windows
+    WHERE starts_at < earlier_end
     """
 )
 
@@ -132,6 +133,7 @@ _BATCH = f"""
                        coalesce(array_agg(b.id ORDER BY b.expires_at, b.id)
                                 FILTER (WHERE b.id IS NOT NULL), '{{}}') AS candidates
                 FROM rating_new r LEFT JOIN bundles b ON {_MAY_DRAW_ON}
+                WHERE r.card_id = ANY (CAST(:cards AS bigint[]))
                 -- grouped in the windows' order, so they need no sort of their own
                 GROUP BY r.card_id, r.kind, r.occurred_at, r.id, r.quantity
             ) c
@@ -184,9 +186,9 @@ _TAKEN_IN_ROUND = f"""
         WHERE o.cap_end > o.cap_start AND r.use_start < o.cap_end AND o.cap_start < r.use_end
     ),"""
 
-# When no record may draw on more than one bundle (no card has bundles valid at a common
-# moment, the usual case), the same comes cheaper, in one round: a record takes from its bundle
-# what is left of it at its turn, and the rest is overage.
+# For the records of cards none of whose bundles are valid at a common moment (the usual case),
+# the same comes cheaper, in one round: a record takes from its only bundle what is left of it
+# at its turn, and the rest is overage. The other cards are rated by rounds.
 _TAKEN_FROM_SINGLE = f"""
     records AS (
         SELECT r.id, r.card_id, r.kind, r.occurred_at, b.id AS bundle_id, b.data_bytes_granted,
@@ -197,6 +199,7 @@ _TAKEN_FROM_SINGLE = f"""
                (sum(r.quantity) OVER w)::bigint - r.quantity AS use_start,
                (sum(r.quantity) OVER w)::bigint AS use_end
         FROM rating_new r LEFT JOIN bundles b ON {_MAY_DRAW_ON}
+        WHERE r.card_id <> ALL (CAST(:cards AS bigint[]))
         WINDOW w AS (PARTITION BY r.card_id, r.kind, b.id ORDER BY r.occurred_at, r.id)
     ), taken AS (
         SELECT id AS usage_record_id, card_id, bundle_id, kind, occurred_at,
@@ -321,26 +324,26 @@ def insert_new(
     return {(str(source), str(record_id)) for source, record_id in known}
 
 
-def lock_cards_and_bundles(session: Session) -> bool:
+def lock_cards_and_bundles(session: Session) -> list[int]:
     """Cards, then their bundles that the batch may touch, each in primary-key order. Returns
-    whether a record may have more than one bundle to draw on (see :func:`rate_round`)."""
+    the cards whose records may have more than one bundle to draw on: those are rated by
+    rounds (:func:`rate_round`), all others by :func:`rate_single_bundle`."""
     session.execute(_LOCK_CARDS).scalar()
-    return bool(session.execute(_LOCK_BUNDLES).scalar())
+    return sorted(int(card_id) for card_id in session.execute(_LOCK_BUNDLES).scalars())
 
 
-def rate_single_bundle(session: Session, into: RoundResult) -> None:
-    """Rate the whole batch at once; only when no record has more than one bundle to draw on
-    (``lock_cards_and_bundles`` answered False)."""
-    rows = session.execute(_SINGLE_BUNDLE_ROUND, {"unlimited": UNLIMITED})
-    _collect(rows, into)
+def rate_single_bundle(session: Session, into: RoundResult, *, except_cards: list[int]) -> None:
+    """Rate the batch's records at once, but those of ``except_cards``."""
+    parameters = {"unlimited": UNLIMITED, "cards": except_cards}
+    _collect(session.execute(_SINGLE_BUNDLE_ROUND, parameters), into)
 
 
-def rate_round(session: Session, round_number: int, into: RoundResult) -> int:
-    """Rate one round of the batch; adds what happened to ``into`` and returns how many
-    rounds the batch needs (round 1 sorts the records into rounds)."""
+def rate_round(session: Session, round_number: int, into: RoundResult, *, cards: list[int]) -> int:
+    """Rate one round of the records of ``cards``; adds what happened to ``into`` and returns
+    how many rounds they need (round 1 sorts the records into rounds)."""
     statement = _FIRST_ROUND if round_number == 1 else _LATER_ROUND
-    rows = session.execute(statement, {"round": round_number, "unlimited": UNLIMITED})
-    return max(round_number, _collect(rows, into))
+    parameters = {"round": round_number, "unlimited": UNLIMITED, "cards": cards}
+    return max(round_number, _collect(session.execute(statement, parameters), into))
 
 
 def _collect(rows: Iterable[Sequence[Any]], into: RoundResult) -> int:

@@ -9,8 +9,9 @@ A batch is stored and rated in the caller's transaction:
 3. each record draws on the card's bundles valid at its ``occurred_at`` (any state but
    ``revoked``, ``starts_at <= occurred_at < expires_at``), soonest-expiring first, in
    (occurred_at, id) order — running sums in SQL; a further round only where the set of
-   bundles changes to one that shares a bundle with the set before. Usually no card has two
-   bundles valid at once, and a simpler statement rates the batch in one go;
+   bundles changes to one that shares a bundle with the set before. Rounds are needed only for
+   cards with two bundles valid at a common moment; a simpler statement rates all the other
+   cards' records in one go;
 4. every deduction is a ledger entry pointing at its record; the rest is overage; each
    bundle drawn on keeps the time of its newest record (the balance's "usage as of");
 5. bundles out of data become ``exhausted``; data thresholds (75/90/100 % of the granted data)
@@ -72,11 +73,10 @@ def rate(
 
     overlapping = repository.lock_cards_and_bundles(session)
     rated = repository.RoundResult()
-    if not overlapping:
-        repository.rate_single_bundle(session, rated)
+    repository.rate_single_bundle(session, rated, except_cards=overlapping)
     rounds, round_number = (1, 1) if overlapping else (0, 1)
     while round_number <= rounds:
-        rounds = repository.rate_round(session, round_number, rated)
+        rounds = repository.rate_round(session, round_number, rated, cards=overlapping)
         round_number += 1
     outcome.overage_records = len(rated.overages)
     outcome.threshold_event_ids = rated.threshold_event_ids
