@@ -2,13 +2,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.orm import Session
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card, create_plan
 from tulpar import clock
 from tulpar.balance import service as balance_service
+from tulpar.bundle import service as bundle_service
 from tulpar.card import lifecycle
-from tulpar.models import BundleState, CardState
+from tulpar.models import BundleState, CardState, LedgerCause, RenewalPolicy
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 
@@ -66,3 +70,34 @@ def test_validity_is_shown_in_kazakhstan_local_time(session: Session) -> None:
     assert balance.validity_ends_at_local is not None
     assert balance.validity_ends_at_local.utcoffset() == timedelta(hours=5)
     assert balance.validity_ends_at_local.isoformat() == "2026-12-01T11:00:00+05:00"
+
+
+def test_starting_a_queued_bundle_waits_for_its_card_like_rating_does(
+    committed: sessionmaker[Session],
+) -> None:
+    """Cards before bundles, the order rating and renewals use: a job that moved allowance
+    between a card's bundles without its card's lock could deadlock with rating."""
+    with committed.begin() as session, clock.frozen(NOW):
+        plan = create_plan(session, validity_days=7, rollover=True)
+        queued_plan = create_plan(
+            session, validity_days=7, rollover=True, renewal_policy=RenewalPolicy.queue
+        )
+        card, _ = create_active_card(session, plan=plan, days_ago=1)
+        queued = bundle_service.apply_plan(session, card, queued_plan, cause=LedgerCause.order)
+        card_id, queued_id, starts_at = card.id, queued.id, queued.starts_at
+    assert queued.state is BundleState.scheduled
+
+    with committed.begin() as holder:
+        holder.execute(
+            text("SELECT id FROM cards WHERE id = :id FOR NO KEY UPDATE"), {"id": card_id}
+        )
+        with committed() as job:
+            job.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                lifecycle.run(job, now=starts_at)
+            job.rollback()
+
+    with committed.begin() as job:
+        assert lifecycle.run(job, now=starts_at).bundles_started == 1
+        state = job.execute(text("SELECT state FROM bundles WHERE id = :id"), {"id": queued_id})
+        assert state.scalar_one() == "active"

@@ -51,6 +51,13 @@ def expire_ended(session: Session, *, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def cards_with_bundles_due_to_start(session: Session, *, now: datetime) -> list[int]:
+    query = select(Bundle.card_id).where(
+        Bundle.state == BundleState.scheduled, Bundle.starts_at <= now
+    )
+    return sorted(set(session.scalars(query)))
+
+
 def due_to_start_for_update(session: Session, *, now: datetime) -> list[tuple[Bundle, Plan]]:
     query = (
         select(Bundle, Plan)

@@ -151,6 +151,8 @@ def _replace(log: _Ledger, old: Bundle, *, by: Bundle, carry_over: bool, now: da
 
 def run_schedule(session: Session, *, now: datetime) -> tuple[int, int]:
     """Start queued bundles whose time has come (carrying rollover) and expire ended ones."""
+    # Starting one moves allowance between its card's bundles: their cards are locked first.
+    card_service.lock(session, repository.cards_with_bundles_due_to_start(session, now=now))
     started = 0
     for bundle, plan in repository.due_to_start_for_update(session, now=now):
         if plan.rollover:

@@ -16,6 +16,13 @@ def get(session: Session, card_id: int, *, for_update: bool = False) -> Card | N
     return session.scalars(query).one_or_none()
 
 
+def lock_in_id_order(session: Session, card_ids: list[int]) -> None:
+    """Lock the cards (FOR NO KEY UPDATE, like rating) in primary-key order."""
+    if card_ids:
+        query = select(Card.id).where(Card.id.in_(card_ids)).order_by(Card.id)
+        session.execute(query.with_for_update(key_share=True)).all()
+
+
 def by_iccid(session: Session, iccid: str) -> Card | None:
     return session.scalars(select(Card).where(Card.iccid == iccid)).one_or_none()
 

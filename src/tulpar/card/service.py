@@ -49,6 +49,12 @@ def get_for_update(session: Session, card_id: int) -> Card:
     return card
 
 
+def lock(session: Session, card_ids: list[int]) -> None:
+    """Lock cards before touching their bundles: cards first, each in primary-key order, is
+    the order rating, renewals and the lifecycle job all use, so they cannot deadlock."""
+    repository.lock_in_id_order(session, card_ids)
+
+
 def effective_state(card: Card, *, now: datetime | None = None) -> CardState:
     """The state a card is in right now, even if the expiry job has not run yet."""
     now = now or clock.now()
