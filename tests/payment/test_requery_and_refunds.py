@@ -169,6 +169,12 @@ class TestRefunds:
             3_500_00,
             "KZT",
         )
+        # Asked later, the sandbox tells the same; a refund it never made, not succeeded.
+        sandbox = registry.provider_for("sandbox")
+        assert refund.provider_reference is not None
+        assert sandbox.get_refund(refund.provider_reference).succeeded is True
+        assert sandbox.get_refund("sbx_re_" + "0" * 32).succeeded is False
+        assert sandbox.get_refund(reference).succeeded is False  # a charge, not a refund
 
     def test_a_wallet_refund_credits_the_wallet_back_once(
         self, committed: sessionmaker[Session], api: TestClient

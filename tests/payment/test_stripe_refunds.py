@@ -8,22 +8,27 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import stripe
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.payments import STRIPE_WEBHOOK_SECRET, FakeStripeHttp, run_jobs, stripe_signed
 from tests.payment.flow import order_state, seed, timeline, webhook_rows
+from tulpar import clock
 from tulpar.db import transaction
 from tulpar.integrations.payments import registry
 from tulpar.integrations.payments.protocol import EventKind
 from tulpar.integrations.payments.stripe import StripeProvider
 from tulpar.models import OrderState, Refund, RefundState, Ticket, WebhookEvent
 from tulpar.order import service as order_service
+from tulpar.payment import requery
 from tulpar.payment import service as payment_service
+from tulpar.payment import tasks as payment_tasks
 from tulpar.web.app import create_app
 
 
@@ -32,10 +37,13 @@ class SlowRefundsStripeHttp(FakeStripeHttp):
     """Stripe answering refunds with a status still to settle, like bank transfers do."""
 
     refund_status: str = "pending"
+    down: bool = False
 
     def request(
         self, method: str, url: str, headers: Any, post_data: Any = None, *, _usage: Any = None
     ) -> tuple[str, int, dict[str, str]]:
+        if self.down:
+            raise stripe.APIConnectionError("connection refused")
         body, code, sent = super().request(method, url, headers, post_data, _usage=_usage)
         answer = json.loads(body)
         if answer.get("object") == "refund" and "payment_intent" not in answer:
@@ -306,3 +314,105 @@ def test_how_refund_events_are_read(
     provider = StripeProvider(api_key="sk_test_fake", webhook_secret=STRIPE_WEBHOOK_SECRET)
 
     assert provider.interpret(_event("evt_1", event_type, data_object)).kind is kind
+
+
+# Refunds whose webhook never comes: the re-query job asks Stripe where they stand.
+
+
+def _refund_gets(stripe_http: SlowRefundsStripeHttp) -> int:
+    return sum(
+        1 for method, url, _ in stripe_http.requests if method == "GET" and "/refunds/" in url
+    )
+
+
+def _ask_refunds(factory: sessionmaker[Session], *, after: timedelta) -> dict[str, int]:
+    return requery.run_refunds(
+        now=clock.now() + after, quiet_for=payment_tasks.REFUND_QUIET_FOR, factory=factory
+    )
+
+
+@pytest.mark.parametrize(
+    ("settled_as", "refund_state", "order", "tickets"),
+    [
+        ("succeeded", "succeeded", "refunded", []),
+        ("failed", "failed", "provisioning_failed", [("refund_failed", "order")]),
+    ],
+)
+def test_a_pending_refund_without_webhook_is_asked_about_and_settles_once(
+    committed: sessionmaker[Session],
+    api: TestClient,
+    stripe_http: SlowRefundsStripeHttp,
+    settled_as: str,
+    refund_state: str,
+    order: str,
+    tickets: list[tuple[str, str]],
+) -> None:
+    order_id = _refund_requested(committed, api)
+    reference = _refund(committed).provider_reference
+    assert reference is not None
+    stripe_http.intents[reference]["status"] = settled_as
+
+    assert _ask_refunds(committed, after=timedelta(minutes=16)) == {
+        "refunds_asked": 1,
+        "refunds_settled": 1,
+        "refunds_unreachable": 0,
+    }
+    # Asked again later, and the webhook arriving after all: nothing moves twice.
+    assert _ask_refunds(committed, after=timedelta(hours=3))["refunds_asked"] == 0
+    late = _event("evt_late", "refund.updated", _refund_object(stripe_http, status="succeeded"))
+    assert _post(api, late) == 200
+    run_jobs(committed)
+
+    assert _refund(committed).state.value == refund_state
+    assert order_state(committed, order_id) == order
+    expected = [(kind, order_id) for kind, _ in tickets]
+    assert _tickets(committed) == expected
+    assert _refund_gets(stripe_http) == 1
+
+
+def test_a_refund_still_pending_is_noted_as_asked_and_left_alone_for_a_while(
+    committed: sessionmaker[Session], api: TestClient, stripe_http: SlowRefundsStripeHttp
+) -> None:
+    order_id = _refund_requested(committed, api)
+
+    assert _ask_refunds(committed, after=timedelta(minutes=5))["refunds_asked"] == 0  # too soon
+    assert _ask_refunds(committed, after=timedelta(minutes=16))["refunds_asked"] == 1
+    checked = _refund(committed).checked_at
+    assert _ask_refunds(committed, after=timedelta(minutes=20))["refunds_asked"] == 0
+
+    refund = _refund(committed)
+    assert (refund.state.value, refund.checked_at) == ("pending", checked)
+    assert order_state(committed, order_id) == "provisioning_failed"
+    assert _tickets(committed) == []
+    assert _refund_gets(stripe_http) == 1
+
+
+def test_stripe_unreachable_while_asking_changes_nothing(
+    committed: sessionmaker[Session], api: TestClient, stripe_http: SlowRefundsStripeHttp
+) -> None:
+    order_id = _refund_requested(committed, api)
+    reference = _refund(committed).provider_reference
+    assert reference is not None
+    stripe_http.intents[reference]["status"] = "succeeded"
+    stripe_http.down = True
+
+    counts = _ask_refunds(committed, after=timedelta(minutes=16))
+
+    assert (counts["refunds_unreachable"], counts["refunds_settled"]) == (1, 0)
+    assert _refund(committed).state.value == "pending"
+    assert order_state(committed, order_id) == "provisioning_failed"
+    assert _tickets(committed) == []
+
+
+def test_a_refund_pending_for_days_is_reported_to_support_once(
+    committed: sessionmaker[Session], api: TestClient, stripe_http: SlowRefundsStripeHttp
+) -> None:
+    order_id = _refund_requested(committed, api)
+
+    _ask_refunds(committed, after=timedelta(days=6))
+    _ask_refunds(committed, after=timedelta(days=9))
+
+    assert _tickets(committed) == [("refund_failed", order_id)]
+    assert _refund(committed).state.value == "pending"  # still asked about; may yet settle
+    assert order_state(committed, order_id) == "provisioning_failed"
+    assert _refund_gets(stripe_http) == 2

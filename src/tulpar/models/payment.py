@@ -84,6 +84,8 @@ class Refund(Base):
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         UniqueConstraint("payment_id"),
         UniqueConstraint("idempotency_key"),
+        # Refund webhooks name the provider's refund id.
+        Index("ix_refunds_provider_reference", "provider_reference"),
     )
 
     id: Mapped[int] = identity_pk()
@@ -97,6 +99,8 @@ class Refund(Base):
     provider_reference: Mapped[str | None] = mapped_column(String(255))
     failure_message: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
+    # When the provider last told us (or was asked) where a `pending` refund stands.
+    checked_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at_column()
 

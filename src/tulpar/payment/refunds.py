@@ -113,6 +113,7 @@ def record_answer(session: Session, refund_id: int, answer: ProviderRefund) -> b
             refund_id,
             reference=answer.reference or None,
             failure_message=answer.failure_message,
+            now=clock.now(),
         )
     return record_refund(
         session,
@@ -176,6 +177,32 @@ def record_refund(
             details={"refund_id": refund_id, "payment_id": refund_row.payment_id},
         )
     return True
+
+
+def record_requery(session: Session, refund_id: int, answer: ProviderRefund) -> bool:
+    """Where a ``pending`` refund stands now, as the provider told us when asked (its webhook
+    never came): settled → recorded as if the webhook had come; still pending → nothing (the
+    re-query noted when it asked). True when it settled now."""
+    refund_row = repository.refund_for_update(session, refund_id)
+    if refund_row is None or refund_row.state is not RefundState.pending or answer.pending:
+        return False  # settled meanwhile (e.g. by the webhook), or not settled yet
+    return record_refund(
+        session,
+        refund_id,
+        succeeded=answer.succeeded,
+        reference=answer.reference or None,
+        failure_message=answer.failure_message,
+    )
+
+
+def report_unsettled(session: Session, refund_id: int, *, days: int) -> None:
+    """A refund the provider has kept ``pending`` for days: a person must look (the ticket is
+    opened once per order; asking the provider goes on)."""
+    refund_row = repository.refund_for_update(session, refund_id)
+    if refund_row is not None and refund_row.state is RefundState.pending:
+        _open_refund_failed_ticket(
+            session, refund_row, why=f"still pending at the provider after {days} days"
+        )
 
 
 def count_refund_failure(session: Session, refund_id: int, error: ProviderError) -> None:

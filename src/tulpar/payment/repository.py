@@ -202,7 +202,12 @@ def finish_refund(
 
 
 def mark_refund_pending(
-    session: Session, refund_id: int, *, reference: str | None, failure_message: str | None
+    session: Session,
+    refund_id: int,
+    *,
+    reference: str | None,
+    failure_message: str | None,
+    now: datetime,
 ) -> bool:
     result = session.execute(
         update(Refund)
@@ -212,10 +217,37 @@ def mark_refund_pending(
             provider_reference=reference,
             failure_message=failure_message,
             attempts=Refund.attempts + 1,
+            checked_at=now,
         )
         .returning(Refund.id)
     )
     return result.scalar_one_or_none() is not None
+
+
+def claim_pending_refunds(
+    session: Session, *, now: datetime, quiet_for: timedelta, limit: int
+) -> list[tuple[Refund, Payment]]:
+    """Pending refunds not heard of lately, locked so that two runs do not ask twice. As for
+    payments, the quiet time grows with the refund's age (a quarter of it)."""
+    query = (
+        select(Refund, Payment)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(
+            Refund.state == RefundState.pending,
+            Refund.checked_at <= now - quiet_for,
+            text("(:now - refunds.checked_at) * 4 >= :now - refunds.created_at").bindparams(
+                now=now
+            ),
+        )
+        .order_by(Refund.id)
+        .limit(limit)
+        .with_for_update(of=Refund, skip_locked=True)
+    )
+    return [(refund, payment) for refund, payment in session.execute(query)]
+
+
+def touch_refund(session: Session, refund_id: int, *, now: datetime) -> None:
+    session.execute(update(Refund).where(Refund.id == refund_id).values(checked_at=now))
 
 
 def refund_by_reference(session: Session, provider: str, reference: str) -> Refund | None:

@@ -17,6 +17,8 @@ from tulpar.payment import inbox, refunds, requery
 
 log = structlog.get_logger()
 
+# A pending refund is first asked about after this long without its webhook.
+REFUND_QUIET_FOR = timedelta(minutes=15)
 _BACKOFF = RetryStrategy(max_attempts=refunds.REFUND_ATTEMPTS, exponential_wait=2)
 
 
@@ -63,8 +65,11 @@ def deliver_sandbox_webhook(event: dict[str, Any], url: str) -> None:
 @app.periodic(cron="* * * * *", periodic_id="payment.requery_stuck")
 @app.task(name="payment.requery_stuck", queueing_lock="payment.requery_stuck", pass_context=False)
 def requery_stuck(timestamp: int) -> None:
-    """Every minute: ask the provider about payments we have not heard of for a while."""
+    """Every minute: ask the provider about payments we have not heard of for a while, and
+    about refunds left pending with no webhook."""
+    now = clock.now()
     quiet_for = timedelta(seconds=get_settings().payment_requery_after_seconds)
-    counts = requery.run(now=clock.now(), quiet_for=quiet_for)
+    counts = requery.run(now=now, quiet_for=quiet_for)
+    counts |= requery.run_refunds(now=now, quiet_for=REFUND_QUIET_FOR)
     if any(counts.values()):
         log.info("payment.requery_stuck", **counts)

@@ -103,6 +103,10 @@ class PaymentProvider(Protocol):
         """Give a payment's money back; idempotent on the request's key."""
         ...
 
+    def get_refund(self, reference: str) -> ProviderRefund:
+        """Where a refund stands now (used for refunds left ``pending`` with no webhook)."""
+        ...
+
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         """The event if its signature is good; raises :class:`WebhookSignatureError`."""
         ...

@@ -40,6 +40,9 @@ SIGNATURE_HEADER = "sandbox-signature"
 PAY_PAGE_PATH = "/pay/sandbox/{reference}"
 WEBHOOK_PATH = "/webhooks/sandbox"
 
+# A sandbox refund is named after its charge: ``sbx_<hash>`` → ``sbx_re_<hash>``.
+_CHARGE_PREFIX, _REFUND_PREFIX = "sbx_", "sbx_re_"
+
 _EVENT_KINDS = {
     "payment.processing": EventKind.payment_processing,
     "payment.succeeded": EventKind.payment_succeeded,
@@ -49,7 +52,7 @@ _EVENT_KINDS = {
 
 def reference_for(idempotency_key: str) -> str:
     """The same key always names the same sandbox payment (so creating is idempotent)."""
-    return "sbx_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    return _CHARGE_PREFIX + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
 
 
 class SandboxProvider:
@@ -106,7 +109,21 @@ class SandboxProvider:
                     .where(SandboxCharge.reference == charge.reference)
                     .values(refunded_at=_now())
                 )
-        return ProviderRefund(reference="sbx_re_" + charge.reference[4:], succeeded=True)
+        charge_hash = charge.reference.removeprefix(_CHARGE_PREFIX)
+        return ProviderRefund(reference=_REFUND_PREFIX + charge_hash, succeeded=True)
+
+    def get_refund(self, reference: str) -> ProviderRefund:
+        """Sandbox refunds settle at once; this tells whether one was made."""
+        charge_reference = _CHARGE_PREFIX + reference.removeprefix(_REFUND_PREFIX)
+        with transaction(self._session_factory) as session:
+            refunded_at = session.execute(
+                select(SandboxCharge.refunded_at).where(SandboxCharge.reference == charge_reference)
+            ).scalar_one_or_none()
+        if not reference.startswith(_REFUND_PREFIX) or refunded_at is None:
+            return ProviderRefund(
+                reference=reference, succeeded=False, failure_message="no such refund"
+            )
+        return ProviderRefund(reference=reference, succeeded=True)
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         try:

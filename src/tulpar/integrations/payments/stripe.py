@@ -62,6 +62,15 @@ def _payment(intent: Mapping[str, Any]) -> ProviderPayment:
     )
 
 
+def _refund(refund: Mapping[str, Any]) -> ProviderRefund:
+    return ProviderRefund(
+        reference=str(refund["id"]),
+        succeeded=refund.get("status") == "succeeded",
+        failure_message=refund.get("failure_reason"),
+        pending=refund.get("status") in _REFUND_UNSETTLED,
+    )
+
+
 class StripeProvider:
     name = "stripe"
 
@@ -122,13 +131,14 @@ class StripeProvider:
             return ProviderRefund(reference="", succeeded=False, failure_message=str(error))
         except stripe.StripeError as error:
             raise ProviderError(str(error)) from error
-        answer = refund.to_dict()
-        return ProviderRefund(
-            reference=str(answer["id"]),
-            succeeded=answer.get("status") == "succeeded",
-            failure_message=answer.get("failure_reason"),
-            pending=answer.get("status") in _REFUND_UNSETTLED,
-        )
+        return _refund(refund.to_dict())
+
+    def get_refund(self, reference: str) -> ProviderRefund:
+        try:
+            refund = self._client.v1.refunds.retrieve(reference)
+        except stripe.StripeError as error:
+            raise ProviderError(str(error)) from error
+        return _refund(refund.to_dict())
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         try:
