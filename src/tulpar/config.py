@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     otp_hourly_cap_per_address: int = Field(default=20, ge=1)
     sms_provider: str = "outbox"
     receipt_signing_key: str | None = None  # base64 Ed25519 seed; else generated in data_dir
+    receipt_retired_public_keys: str = ""  # comma-separated base64 keys of earlier receipts
     public_base_url: str = "http://127.0.0.1:8000"  # for links printed on receipts (QR)
 
     # Orders and payments (order, payment packages; integrations/payments).

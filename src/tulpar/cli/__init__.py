@@ -12,6 +12,7 @@ from tulpar.cli import (
     demo,
     partners,
     plans,
+    receipts,
     serve,
     usage,
 )
@@ -23,6 +24,7 @@ app.add_typer(plans.app, name="plans")
 app.add_typer(bundles.app, name="bundles")
 app.add_typer(partners.app, name="partners")
 app.add_typer(usage.app, name="usage")
+app.add_typer(receipts.app, name="receipts")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from tulpar.i18n import supported
 from tulpar.models import LANGUAGES, Receipt
-from tulpar.receipt import documents, service
+from tulpar.receipt import documents, service, signing
 from tulpar.web.dependencies import DbSession
 
 router = APIRouter(tags=["receipts"], include_in_schema=False)
@@ -53,6 +53,19 @@ def receipt_page(public_id: str, request: Request, session: DbSession) -> HTMLRe
     if receipt is None:
         return _not_found(request)
     return HTMLResponse(documents.receipt_html(receipt, _language(request, receipt)))
+
+
+@router.get("/verify/keys")
+def verification_keys() -> dict[str, object]:
+    """The public keys receipts are signed with (Ed25519, raw 32 bytes in base64url), so
+    anyone can check a receipt's signature offline. Declared before ``/verify/{public_id}``."""
+    return {
+        "algorithm": "Ed25519",
+        "keys": [
+            {"key_id": key.key_id, "public_key": key.public_key, "current": key.current}
+            for key in signing.published_keys()
+        ],
+    }
 
 
 @router.get("/verify/{public_id}", response_class=HTMLResponse)

@@ -147,11 +147,12 @@ class Verification:
 
 
 def verify(session: Session, public_id: str, signature: str | None) -> Verification:
-    """Genuine only if a receipt with this id exists, was signed with our key, and the given
-    signature matches what is stored now (a changed amount or a changed signature fails)."""
+    """Genuine only if a receipt with this id exists, was signed with one of our keys (the
+    current one or a retired one), and the given signature matches what is stored now (a
+    changed amount or a changed signature fails)."""
     receipt = get(session, public_id)
-    if receipt is None or not signature or receipt.key_id != signing.key_id():
+    if receipt is None or not signature:
         return Verification(genuine=False, receipt=None)
-    if not signing.verify(signed_payload(receipt), signature):
+    if not signing.verify(signed_payload(receipt), signature, signed_by=receipt.key_id):
         return Verification(genuine=False, receipt=None)
     return Verification(genuine=True, receipt=receipt)

@@ -1,7 +1,12 @@
 """Ed25519 signatures over a receipt's canonical payload.
 
 The key comes from ``TULPAR_RECEIPT_SIGNING_KEY`` (base64 of the 32-byte seed) or is generated
-once into ``<data_dir>/receipt-signing-key.pem`` (mode 0600) and reused."""
+once into ``<data_dir>/receipt-signing-key.pem`` (mode 0600) and reused.
+
+Receipts must stay verifiable for years, across key changes: each stores the id of the key
+that signed it, and verification looks that key up in a keyring — the current key, the
+retired public keys in ``<data_dir>/receipt-keys/retired/<key id>.pub`` (written by
+:func:`rotate`) and those listed in ``TULPAR_RECEIPT_RETIRED_PUBLIC_KEYS``."""
 
 from __future__ import annotations
 
@@ -10,17 +15,19 @@ import binascii
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from tulpar.config import get_settings
 
 KEY_FILE_NAME = "receipt-signing-key.pem"
+RETIRED_KEYS_DIR = Path("receipt-keys") / "retired"
 
 
 def _load_or_create(path: Path) -> Ed25519PrivateKey:
@@ -52,21 +59,29 @@ def signing_key() -> Ed25519PrivateKey:
     return _load_or_create(settings.data_dir / KEY_FILE_NAME)
 
 
-def _public_raw() -> bytes:
-    return (
-        signing_key()
-        .public_key()
-        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    )
+def _raw(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _fingerprint(public_key: Ed25519PublicKey) -> str:
+    return hashlib.sha256(_raw(public_key)).hexdigest()[:16]
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def key_id() -> str:
     """A short fingerprint of the public key, stored on each receipt."""
-    return hashlib.sha256(_public_raw()).hexdigest()[:16]
+    return _fingerprint(signing_key().public_key())
 
 
 def public_key_base64() -> str:
-    return base64.urlsafe_b64encode(_public_raw()).decode().rstrip("=")
+    return _b64(_raw(signing_key().public_key()))
 
 
 def canonical(payload: dict[str, Any]) -> bytes:
@@ -75,14 +90,102 @@ def canonical(payload: dict[str, Any]) -> bytes:
 
 
 def sign(payload: dict[str, Any]) -> str:
-    signature = signing_key().sign(canonical(payload))
-    return base64.urlsafe_b64encode(signature).decode().rstrip("=")
+    return _b64(signing_key().sign(canonical(payload)))
 
 
-def verify(payload: dict[str, Any], signature: str) -> bool:
+def verify(payload: dict[str, Any], signature: str, *, signed_by: str) -> bool:
+    """Whether ``signature`` over ``payload`` was made by the key with id ``signed_by``, one
+    of the keyring's. An unknown key id never verifies."""
+    public_key = keyring().get(signed_by)
+    if public_key is None:
+        return False
     try:
-        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
-        signing_key().public_key().verify(raw, canonical(payload))
+        public_key.verify(_unb64(signature), canonical(payload))
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedKey:
+    key_id: str
+    public_key: str  # base64url of the raw 32 bytes
+    current: bool
+
+
+def keyring() -> dict[str, Ed25519PublicKey]:
+    """Every key a receipt may have been signed with, by key id. Read afresh each time, so a
+    rotation made by another process is seen without a restart."""
+    settings = get_settings()
+    keys: dict[str, Ed25519PublicKey] = {}
+    retired_dir = settings.data_dir / RETIRED_KEYS_DIR
+    for path in sorted(retired_dir.glob("*.pub")) if retired_dir.is_dir() else []:
+        loaded = serialization.load_pem_public_key(path.read_bytes())
+        if isinstance(loaded, Ed25519PublicKey):
+            keys[_fingerprint(loaded)] = loaded
+    for text in filter(
+        None, (part.strip() for part in settings.receipt_retired_public_keys.split(","))
+    ):
+        listed = Ed25519PublicKey.from_public_bytes(_unb64(text))
+        keys[_fingerprint(listed)] = listed
+    key_file = settings.data_dir / KEY_FILE_NAME
+    if not settings.receipt_signing_key and key_file.exists():
+        on_disk = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+        if isinstance(on_disk, Ed25519PrivateKey):  # current, maybe rotated by another process
+            keys[_fingerprint(on_disk.public_key())] = on_disk.public_key()
+    current = signing_key().public_key()
+    keys[_fingerprint(current)] = current
+    return keys
+
+
+def published_keys() -> list[PublishedKey]:
+    """The keyring as anyone may see it, to check receipts offline."""
+    current = key_id()
+    return [
+        PublishedKey(kid, _b64(_raw(public_key)), kid == current)
+        for kid, public_key in sorted(keyring().items(), key=lambda item: item[0] != current)
+    ]
+
+
+class RotationRefusedError(Exception):
+    """The key is configured, not generated: it is changed where it is configured."""
+
+
+def rotate() -> tuple[str, str]:
+    """Retire the generated signing key (its public part kept in the keyring) and generate a
+    new one, replacing the key file atomically. Returns (old key id, new key id). Processes
+    already running keep signing with the old key until restarted; receipts from either verify."""
+    settings = get_settings()
+    if settings.receipt_signing_key:
+        raise RotationRefusedError(
+            "The signing key comes from TULPAR_RECEIPT_SIGNING_KEY. Rotate it there, and add the"
+            f" current public key {public_key_base64()} to TULPAR_RECEIPT_RETIRED_PUBLIC_KEYS"
+            " so that receipts signed with it still verify."
+        )
+    old = signing_key()
+    old_id = _fingerprint(old.public_key())
+    retired_dir = settings.data_dir / RETIRED_KEYS_DIR
+    retired_dir.mkdir(parents=True, exist_ok=True)
+    retired_pem = old.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    _write_atomically(retired_dir / f"{old_id}.pub", retired_pem, mode=0o644)
+    new = Ed25519PrivateKey.generate()
+    new_pem = new.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    _write_atomically(settings.data_dir / KEY_FILE_NAME, new_pem, mode=0o600)
+    signing_key.cache_clear()
+    return old_id, key_id()
+
+
+def _write_atomically(path: Path, content: bytes, *, mode: int) -> None:
+    """Written beside ``path`` with its final mode, then renamed over it: a reader sees the
+    old file or the new one, never half of one."""
+    temporary = path.with_name(path.name + ".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
