@@ -67,7 +67,7 @@ def test_a_signature_swapped_between_receipts_or_made_by_a_stranger_never_verifi
     assert not signing.verify(payload, first.signature, signed_by="0" * 16)
 
 
-def test_retired_keys_can_be_listed_in_the_settings(
+def test_retired_keys_can_be_listed_in_the_settings_and_a_bad_entry_is_skipped(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     card = create_card(session)
@@ -78,7 +78,7 @@ def test_retired_keys_can_be_listed_in_the_settings(
         retired.unlink()  # a data dir that is not shared: the keys come from the settings
     assert not _genuine(session, before.public_id, before.signature)
 
-    monkeypatch.setattr(get_settings(), "receipt_retired_public_keys", f" {listed} ,")
+    monkeypatch.setattr(get_settings(), "receipt_retired_public_keys", f"not-a-key, {listed} ,")
     assert _genuine(session, before.public_id, before.signature)
 
 

@@ -20,11 +20,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import structlog
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from tulpar.config import get_settings
+
+log = structlog.get_logger()
 
 KEY_FILE_NAME = "receipt-signing-key.pem"
 RETIRED_KEYS_DIR = Path("receipt-keys") / "retired"
@@ -126,7 +129,14 @@ def keyring() -> dict[str, Ed25519PublicKey]:
     for text in filter(
         None, (part.strip() for part in settings.receipt_retired_public_keys.split(","))
     ):
-        listed = Ed25519PublicKey.from_public_bytes(_unb64(text))
+        try:
+            listed = Ed25519PublicKey.from_public_bytes(_unb64(text))
+        except (ValueError, binascii.Error):
+            # One mistyped entry must not make every receipt unverifiable: skipped, and said.
+            log.error(
+                "receipt.retired_key_unreadable", setting="TULPAR_RECEIPT_RETIRED_PUBLIC_KEYS"
+            )
+            continue
         keys[_fingerprint(listed)] = listed
     key_file = settings.data_dir / KEY_FILE_NAME
     if not settings.receipt_signing_key and key_file.exists():
