@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -67,6 +68,71 @@ def test_a_signature_swapped_between_receipts_or_made_by_a_stranger_never_verifi
     assert not signing.verify(payload, first.signature, signed_by="0" * 16)
 
 
+def test_a_tampered_amount_on_a_receipt_of_a_retired_key_never_verifies(
+    session: Session,
+) -> None:
+    receipt = _issue(session, create_card(session).id)
+    signing.rotate()
+    assert _genuine(session, receipt.public_id, receipt.signature)
+
+    session.execute(
+        text("UPDATE receipts SET total_minor = total_minor * 10 WHERE id = :id"),
+        {"id": receipt.id},
+    )
+    session.expire_all()
+
+    assert not _genuine(session, receipt.public_id, receipt.signature)
+
+
+def test_after_a_rotation_an_older_receipts_pages_still_render_and_verify(
+    client: TestClient, session: Session
+) -> None:
+    receipt = _issue(session, create_card(session).id)
+    session.flush()
+    signing.rotate()
+
+    verify_page = client.get(f"/verify/{receipt.public_id}?s={receipt.signature}")
+    html = client.get(f"/receipts/{receipt.public_id}")
+    pdf = client.get(f"/receipts/{receipt.public_id}.pdf")
+
+    assert verify_page.status_code == 200
+    assert 'data-genuine="true"' in verify_page.text
+    assert html.status_code == 200
+    assert receipt.number in html.text
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_a_damaged_retired_key_file_is_skipped_and_other_receipts_still_verify(
+    session: Session, tmp_path: Path
+) -> None:
+    card = create_card(session)
+    first = _issue(session, card.id)
+    signing.rotate()
+    second = _issue(session, card.id)
+    signing.rotate()
+    retired_dir = tmp_path / signing.RETIRED_KEYS_DIR
+    (retired_dir / f"{first.key_id}.pub").write_bytes(b"not a PEM file")
+
+    assert not _genuine(session, first.public_id, first.signature)
+    assert _genuine(session, second.public_id, second.signature)
+    assert [key.key_id for key in signing.published_keys()][1:] == [second.key_id]
+
+
+def test_a_leftover_temporary_file_does_not_loosen_the_new_key_files_mode(
+    tmp_path: Path,
+) -> None:
+    signing.key_id()  # the key file exists, as it would after the first receipt
+    leftover = tmp_path / f"{signing.KEY_FILE_NAME}.tmp"
+    leftover.write_bytes(b"from an interrupted rotation")
+    leftover.chmod(0o644)
+
+    signing.rotate()
+
+    assert stat.S_IMODE((tmp_path / signing.KEY_FILE_NAME).stat().st_mode) == 0o600
+    assert not leftover.exists()
+
+
 def test_retired_keys_can_be_listed_in_the_settings_and_a_bad_entry_is_skipped(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,6 +163,23 @@ def test_a_configured_key_is_not_rotated_and_nothing_changes(
     assert signing.public_key_base64() in result.output.replace("\n", "")
     assert signing.key_id() == current
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_configured_key_is_not_rotated_even_when_a_key_file_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signing.key_id()  # a key file generated before the key was configured
+    key_file = tmp_path / signing.KEY_FILE_NAME
+    before = key_file.read_bytes()
+    seed = base64.urlsafe_b64encode(bytes(range(32))).decode()
+    monkeypatch.setattr(get_settings(), "receipt_signing_key", seed)
+    signing.signing_key.cache_clear()
+
+    result = runner.invoke(app, ["receipts", "rotate-key"])
+
+    assert result.exit_code == 1
+    assert key_file.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == [signing.KEY_FILE_NAME]
 
 
 def test_the_command_rotates_and_the_keys_are_published(client: TestClient) -> None:

@@ -118,33 +118,47 @@ class PublishedKey:
 
 def keyring() -> dict[str, Ed25519PublicKey]:
     """Every key a receipt may have been signed with, by key id. Read afresh each time, so a
-    rotation made by another process is seen without a restart."""
+    rotation made by another process is seen without a restart. Key ids are computed from the
+    keys themselves, never taken from file names or settings."""
     settings = get_settings()
-    keys: dict[str, Ed25519PublicKey] = {}
-    retired_dir = settings.data_dir / RETIRED_KEYS_DIR
-    for path in sorted(retired_dir.glob("*.pub")) if retired_dir.is_dir() else []:
-        loaded = serialization.load_pem_public_key(path.read_bytes())
-        if isinstance(loaded, Ed25519PublicKey):
-            keys[_fingerprint(loaded)] = loaded
-    for text in filter(
-        None, (part.strip() for part in settings.receipt_retired_public_keys.split(","))
-    ):
-        try:
-            listed = Ed25519PublicKey.from_public_bytes(_unb64(text))
-        except (ValueError, binascii.Error):
-            # One mistyped entry must not make every receipt unverifiable: skipped, and said.
-            log.error(
-                "receipt.retired_key_unreadable", setting="TULPAR_RECEIPT_RETIRED_PUBLIC_KEYS"
-            )
-            continue
-        keys[_fingerprint(listed)] = listed
+    keys = [*_retired_from_files(settings.data_dir / RETIRED_KEYS_DIR), *_retired_from_setting()]
     key_file = settings.data_dir / KEY_FILE_NAME
     if not settings.receipt_signing_key and key_file.exists():
         on_disk = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
         if isinstance(on_disk, Ed25519PrivateKey):  # current, maybe rotated by another process
-            keys[_fingerprint(on_disk.public_key())] = on_disk.public_key()
-    current = signing_key().public_key()
-    keys[_fingerprint(current)] = current
+            keys.append(on_disk.public_key())
+    keys.append(signing_key().public_key())
+    return {_fingerprint(public_key): public_key for public_key in keys}
+
+
+def _retired_from_files(retired_dir: Path) -> list[Ed25519PublicKey]:
+    """The keys ``rotate`` retired. One damaged file must not make every receipt page fail:
+    it is skipped, and said; only the receipts of that key stop verifying."""
+    keys: list[Ed25519PublicKey] = []
+    for path in sorted(retired_dir.glob("*.pub")) if retired_dir.is_dir() else []:
+        try:
+            loaded = serialization.load_pem_public_key(path.read_bytes())
+        except ValueError:
+            loaded = None
+        if not isinstance(loaded, Ed25519PublicKey):
+            log.error("receipt.retired_key_unreadable", path=str(path))
+            continue
+        keys.append(loaded)
+    return keys
+
+
+def _retired_from_setting() -> list[Ed25519PublicKey]:
+    """The keys listed in ``TULPAR_RECEIPT_RETIRED_PUBLIC_KEYS``, for deployments whose data
+    dir is not shared. A mistyped entry is skipped, and said, like a damaged file."""
+    keys: list[Ed25519PublicKey] = []
+    listed = get_settings().receipt_retired_public_keys.split(",")
+    for text in filter(None, (part.strip() for part in listed)):
+        try:
+            keys.append(Ed25519PublicKey.from_public_bytes(_unb64(text)))
+        except (ValueError, binascii.Error):
+            log.error(
+                "receipt.retired_key_unreadable", setting="TULPAR_RECEIPT_RETIRED_PUBLIC_KEYS"
+            )
     return keys
 
 
@@ -193,7 +207,10 @@ def _write_atomically(path: Path, content: bytes, *, mode: int) -> None:
     """Written beside ``path`` with its final mode, then renamed over it: a reader sees the
     old file or the new one, never half of one."""
     temporary = path.with_name(path.name + ".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # A temporary file left by an interrupted run would keep its own mode (O_CREAT does not
+    # change it), so it is removed and the file created afresh with ``mode``.
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)
         handle.flush()
