@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, ScalarSelect, case, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, case, select, update
 from sqlalchemy.orm import Session
 
 from tulpar.models import Card, CardState
@@ -17,10 +17,8 @@ def get(session: Session, card_id: int, *, for_update: bool = False) -> Card | N
 
 
 def lock_in_id_order(session: Session, card_ids: list[int]) -> None:
-    """Lock the cards (FOR NO KEY UPDATE, like rating) in primary-key order."""
     if card_ids:
-        query = select(Card.id).where(Card.id.in_(card_ids)).order_by(Card.id)
-        session.execute(query.with_for_update(key_share=True)).all()
+        session.execute(_in_id_order_for_update(Card.id.in_(card_ids))).all()
 
 
 def by_iccid(session: Session, iccid: str) -> Card | None:
@@ -44,10 +42,14 @@ def add(session: Session, card: Card) -> Card:
     return card
 
 
-def _locked_in_id_order(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+def _in_id_order_for_update(*conditions: ColumnElement[bool]) -> Select[int]:
     # Rows are locked in primary-key order, as every other writer does, so set-based
     # updates cannot deadlock with rating or renewals.
-    return select(Card.id).where(*conditions).order_by(Card.id).with_for_update().scalar_subquery()
+    return select(Card.id).where(*conditions).order_by(Card.id).with_for_update()
+
+
+def _locked_in_id_order(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    return _in_id_order_for_update(*conditions).scalar_subquery()
 
 
 def expire_lapsed(session: Session, *, now: datetime) -> int:

@@ -104,9 +104,10 @@ def refund_to_send(session: Session, refund_id: int) -> PendingRefund | None:
 
 
 def record_answer(session: Session, refund_id: int, answer: ProviderRefund) -> bool:
-    """The provider's answer to the ``payment.refund`` job. An accepted but unsettled refund
-    is only marked ``pending``: the order is not ``refunded`` until the provider's webhook
-    says the money went back."""
+    """The provider's answer to the ``payment.refund`` job, or to the re-query of a refund
+    left pending. An accepted but unsettled refund is only marked ``pending`` (a refund
+    already pending stays as it is): the order is not ``refunded`` until the provider says
+    the money went back. True when something changed."""
     if answer.pending:
         return repository.mark_refund_pending(
             session,
@@ -177,22 +178,6 @@ def record_refund(
             details={"refund_id": refund_id, "payment_id": refund_row.payment_id},
         )
     return True
-
-
-def record_requery(session: Session, refund_id: int, answer: ProviderRefund) -> bool:
-    """Where a ``pending`` refund stands now, as the provider told us when asked (its webhook
-    never came): settled → recorded as if the webhook had come; still pending → nothing (the
-    re-query noted when it asked). True when it settled now."""
-    refund_row = repository.refund_for_update(session, refund_id)
-    if refund_row is None or refund_row.state is not RefundState.pending or answer.pending:
-        return False  # settled meanwhile (e.g. by the webhook), or not settled yet
-    return record_refund(
-        session,
-        refund_id,
-        succeeded=answer.succeeded,
-        reference=answer.reference or None,
-        failure_message=answer.failure_message,
-    )
 
 
 def report_unsettled(session: Session, refund_id: int, *, days: int) -> None:

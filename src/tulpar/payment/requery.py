@@ -114,5 +114,5 @@ def run_refunds(
             continue
         counts["refunds_asked"] += 1
         with transaction(factory) as session:
-            counts["refunds_settled"] += refunds.record_requery(session, item.refund_id, answer)
+            counts["refunds_settled"] += refunds.record_answer(session, item.refund_id, answer)
     return counts

@@ -26,6 +26,8 @@ MAX_RECORD_QUANTITY = 10**12
 
 _REMAINING_OF = """CASE {kind} WHEN 'data' THEN {b}.data_bytes_remaining
     WHEN 'voice' THEN {b}.voice_seconds_remaining ELSE {b}.sms_count_remaining END"""
+# What bundle ``b`` has left of record ``r``'s kind.
+_LEFT_FOR_RECORD = _REMAINING_OF.format(kind="r.kind", b="b")
 
 _CREATE_TEMP_TABLES = text(
     """
@@ -111,7 +113,7 @@ _LOCK_BUNDLES = text(
 # kind left (NULL, unlimited, counts as some).
 _MAY_DRAW_ON = f"""b.card_id = r.card_id AND b.state <> 'revoked'
     AND b.starts_at <= r.occurred_at AND r.occurred_at < b.expires_at
-    AND coalesce({_REMAINING_OF.format(kind="r.kind", b="b")}, 1) > 0"""
+    AND coalesce({_LEFT_FOR_RECORD}, 1) > 0"""
 
 # Each new record with the bundles it may draw on, soonest-expiring first, and its round. The
 # bundles valid at a moment change along a card's records (in rating order); while each new
@@ -192,9 +194,9 @@ _TAKEN_IN_ROUND = f"""
 _TAKEN_FROM_SINGLE = f"""
     records AS (
         SELECT r.id, r.card_id, r.kind, r.occurred_at, b.id AS bundle_id, b.data_bytes_granted,
-               {_REMAINING_OF.format(kind="r.kind", b="b")} AS remaining,
+               {_LEFT_FOR_RECORD} AS remaining,
                CASE WHEN b.id IS NULL THEN 0
-                    ELSE coalesce({_REMAINING_OF.format(kind="r.kind", b="b")}, :unlimited)
+                    ELSE coalesce({_LEFT_FOR_RECORD}, :unlimited)
                END AS capacity,
                (sum(r.quantity) OVER w)::bigint - r.quantity AS use_start,
                (sum(r.quantity) OVER w)::bigint AS use_end

@@ -38,19 +38,24 @@ def _load_or_create(path: Path) -> Ed25519PrivateKey:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{path} does not hold an Ed25519 key") from None
-        return key
+        return _load(path)
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
     with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
+        handle.write(_private_pem(key))
     return key
+
+
+def _load(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} does not hold an Ed25519 key")
+    return key
+
+
+def _private_pem(key: Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 @lru_cache
@@ -124,9 +129,7 @@ def keyring() -> dict[str, Ed25519PublicKey]:
     keys = [*_retired_from_files(settings.data_dir / RETIRED_KEYS_DIR), *_retired_from_setting()]
     key_file = settings.data_dir / KEY_FILE_NAME
     if not settings.receipt_signing_key and key_file.exists():
-        on_disk = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-        if isinstance(on_disk, Ed25519PrivateKey):  # current, maybe rotated by another process
-            keys.append(on_disk.public_key())
+        keys.append(_load(key_file).public_key())  # current, maybe rotated by another process
     keys.append(signing_key().public_key())
     return {_fingerprint(public_key): public_key for public_key in keys}
 
@@ -194,10 +197,7 @@ def rotate() -> tuple[str, str]:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     _write_atomically(retired_dir / f"{old_id}.pub", retired_pem, mode=0o644)
-    new = Ed25519PrivateKey.generate()
-    new_pem = new.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    new_pem = _private_pem(Ed25519PrivateKey.generate())
     _write_atomically(settings.data_dir / KEY_FILE_NAME, new_pem, mode=0o600)
     signing_key.cache_clear()
     return old_id, key_id()
