@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +13,19 @@ from tulpar.integrations.carrier.protocol import CarrierStatus
 from tulpar.integrations.carrier.wire import BundleRequest, ServiceRequest
 
 STARTS_AT = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """Monotonic seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds
 
 
 def bundle_request(reference: str = "order-1", iccid: str | None = None) -> BundleRequest:
@@ -78,11 +90,14 @@ class TestAsynchronousCompletion:
         settings = SimulatorSettings(
             callback_url="http://127.0.0.1:9/cb", callback_secret="s", completion_delay_ms=50
         )
-        book = Book(settings)
+        clock = FakeClock()
+        book = Book(settings, clock=clock)
 
         assert book.apply(bundle_request()).status is CarrierStatus.pending
+        clock.advance(0.049)
         assert book.complete_due() == []
-        time.sleep(0.06)
+        assert book.status("order-1").status is CarrierStatus.pending
+        clock.advance(0.001)
         due = book.complete_due()
 
         assert [booking.request.reference for booking in due] == ["order-1"]
@@ -93,10 +108,26 @@ class TestAsynchronousCompletion:
 
 class TestOutagesAndServices:
     def test_an_outage_window_covers_its_seconds(self) -> None:
-        book = Book(SimulatorSettings(outages=(Outage.parse("0-0.05"),)))
+        clock = FakeClock()
+        book = Book(SimulatorSettings(outages=(Outage.parse("10-40"),)), clock=clock)
 
+        assert book.in_outage() is False
+        clock.advance(10)
         assert book.in_outage() is True
-        time.sleep(0.06)
+        clock.advance(29.999)
+        assert book.in_outage() is True
+        clock.advance(0.001)
+        assert book.in_outage() is False
+
+    def test_a_started_outage_lasts_its_seconds(self) -> None:
+        clock = FakeClock()
+        book = Book(SimulatorSettings(), clock=clock)
+
+        book.start_outage(5)
+        assert book.in_outage() is True
+        clock.advance(4.999)
+        assert book.in_outage() is True
+        clock.advance(0.001)
         assert book.in_outage() is False
 
     @pytest.mark.parametrize("text", ["10", "5-3", "a-b", "-1-2"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -41,15 +40,14 @@ def test_usage_records_for_active_cards_are_posted_and_rated(
                     expires_at=now + timedelta(days=7),
                 )
             )
-            deadline = time.monotonic() + 10
-            rated = 0
-            while rated < 2 and time.monotonic() < deadline:
-                time.sleep(0.05)
-                with committed() as session:
-                    rated = session.execute(
-                        select(func.count()).where(UsageRecord.card_id == card_id)
-                    ).scalar_one()
+            # Tulpar answers after its transaction committed, so two accepted batches are two
+            # batches stored and rated.
+            assert simulator.book.wait_for_usage_batches(2, timeout=10)
 
+    with committed() as session:
+        rated = session.execute(
+            select(func.count()).where(UsageRecord.card_id == card_id)
+        ).scalar_one()
     assert rated >= 2
     with committed() as session:
         records = session.scalars(select(UsageRecord).where(UsageRecord.card_id == card_id)).all()

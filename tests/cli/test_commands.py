@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from tests.fixtures.factories import create_card, create_plan, make_iccid
 from tulpar.cli import app
-from tulpar.models import Bundle, Card, LedgerEntry
+from tulpar.models import Bundle, Card, LedgerAccount, LedgerCause, LedgerEntry
 from tulpar.partner import service as partner_service
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -33,7 +34,10 @@ def test_partners_create_refuses_an_unknown_scope(committed: sessionmaker[Sessio
         assert session.execute(text("SELECT count(*) FROM partners")).scalar_one() == 0
 
 
-def test_bundles_grant_records_the_reason_in_the_ledger(committed: sessionmaker[Session]) -> None:
+def test_bundles_grant_records_the_operator_and_reason_in_the_ledger(
+    committed: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("getpass.getuser", lambda: "aigerim")
     with committed() as session:
         card = create_card(session)
         create_plan(session, code="KZ-GRANT-7D")
@@ -46,10 +50,15 @@ def test_bundles_grant_records_the_reason_in_the_ledger(committed: sessionmaker[
     assert result.exit_code == 0, result.output
     assert "granted KZ-GRANT-7D" in result.output
     with committed() as session:
-        reasons = session.scalars(select(LedgerEntry.reason).where(LedgerEntry.card_id == card.id))
-        assert set(reasons) == {"goodwill after outage"}
-        actors = session.scalars(select(LedgerEntry.actor).where(LedgerEntry.card_id == card.id))
-        assert all(actor.startswith("cli:") for actor in actors if actor)
+        entries = session.execute(
+            select(LedgerEntry.account, LedgerEntry.cause, LedgerEntry.actor, LedgerEntry.reason)
+            .where(LedgerEntry.card_id == card.id)
+            .order_by(LedgerEntry.id)
+        ).all()
+    assert entries == [
+        (account, LedgerCause.manual_credit, "cli:aigerim", "goodwill after outage")
+        for account in (LedgerAccount.data, LedgerAccount.voice, LedgerAccount.sms)
+    ]
 
 
 def test_bundles_grant_for_an_unknown_card_changes_nothing(

@@ -118,5 +118,7 @@ async def _emit_usage(book: Book) -> None:
                 log.info(
                     "carrier_sim.usage_sent", records=len(records), status=response.status_code
                 )
+                if response.status_code < 300:
+                    book.record_usage_delivered()
             except httpx.HTTPError as error:
                 log.warning("carrier_sim.usage_failed", error=str(error))

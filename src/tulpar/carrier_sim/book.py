@@ -10,6 +10,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tulpar.carrier_sim.settings import SimulatorSettings
@@ -26,7 +27,7 @@ class Booking:
     request: BundleRequest
     status: CarrierStatus
     carrier_reference: str
-    completes_at: float  # monotonic seconds; when a pending booking becomes applied
+    completes_at: float  # seconds on the book's clock; when a pending booking becomes applied
     error_code: str | None = None
     callback_event_id: str | None = None
 
@@ -42,20 +43,27 @@ class Booking:
 @dataclass
 class Book:
     settings: SimulatorSettings
-    started_at: float = field(default_factory=time.monotonic)
+    # Monotonic seconds; outage windows and completion delays are measured on it, so tests
+    # can move time instead of sleeping.
+    clock: Callable[[], float] = time.monotonic
+    started_at: float = field(init=False)
     bookings: dict[str, Booking] = field(default_factory=dict)
     barred_iccids: set[str] = field(default_factory=set)
     applications: dict[str, int] = field(default_factory=dict)  # reference -> times applied
     requests_seen: int = 0
+    usage_batches_delivered: int = 0  # batches of usage records Tulpar accepted
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _usage_delivered: threading.Condition = field(init=False)
     _random: random.Random = field(init=False)
     _extra_outage_until: float = 0.0
 
     def __post_init__(self) -> None:
+        self.started_at = self.clock()
+        self._usage_delivered = threading.Condition(self._lock)
         self._random = random.Random(self.settings.seed)
 
     def in_outage(self) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         elapsed = now - self.started_at
         return now < self._extra_outage_until or any(
             outage.covers(elapsed) for outage in self.settings.outages
@@ -63,7 +71,7 @@ class Book:
 
     def start_outage(self, seconds: float) -> None:
         """Answer 503 from now for ``seconds`` (on top of the configured windows)."""
-        self._extra_outage_until = time.monotonic() + seconds
+        self._extra_outage_until = self.clock() + seconds
 
     def apply(self, request: BundleRequest) -> CarrierAnswer:
         with self._lock:
@@ -87,7 +95,7 @@ class Book:
                 )
             if self.settings.is_asynchronous:
                 booking = self._book(request, CarrierStatus.pending)
-                booking.completes_at = time.monotonic() + self.settings.completion_delay_ms / 1000
+                booking.completes_at = self.clock() + self.settings.completion_delay_ms / 1000
                 return booking.answer()
             booking = self._book(request, CarrierStatus.applied)
             self._count_application(request.reference)
@@ -121,6 +129,20 @@ class Book:
             self.barred_iccids.discard(request.iccid)
         return CarrierAnswer(reference=request.reference, status=CarrierStatus.applied)
 
+    def record_usage_delivered(self) -> None:
+        """Tulpar accepted a batch of usage records."""
+        with self._usage_delivered:
+            self.usage_batches_delivered += 1
+            self._usage_delivered.notify_all()
+
+    def wait_for_usage_batches(self, count: int, *, timeout: float) -> bool:
+        """Block until ``count`` usage batches were accepted (or ``timeout`` seconds pass);
+        for tests and benchmarks that would otherwise poll."""
+        with self._usage_delivered:
+            return self._usage_delivered.wait_for(
+                lambda: self.usage_batches_delivered >= count, timeout
+            )
+
     def active_iccids(self) -> list[str]:
         with self._lock:
             return sorted(
@@ -144,6 +166,7 @@ class Book:
                 },
                 "applications": dict(self.applications),
                 "barred_iccids": sorted(self.barred_iccids),
+                "usage_batches_delivered": self.usage_batches_delivered,
                 "in_outage": self.in_outage(),
             }
 
@@ -152,13 +175,13 @@ class Book:
             request=request,
             status=status,
             carrier_reference=f"sim-{uuid.uuid4().hex[:12]}",
-            completes_at=time.monotonic(),
+            completes_at=self.clock(),
         )
         self.bookings[request.reference] = booking
         return booking
 
     def _settle(self, booking: Booking) -> None:
-        if booking.status is CarrierStatus.pending and time.monotonic() >= booking.completes_at:
+        if booking.status is CarrierStatus.pending and self.clock() >= booking.completes_at:
             booking.status = CarrierStatus.applied
             self._count_application(booking.request.reference)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -64,8 +64,12 @@ def app_in_thread(app: FastAPI, *, startup_timeout: float = 10.0) -> Iterator[st
 
 
 @contextmanager
-def simulator_in_thread(settings: SimulatorSettings) -> Iterator[RunningSimulator]:
-    book = Book(settings)
+def simulator_in_thread(
+    settings: SimulatorSettings, *, clock: Callable[[], float] = time.monotonic
+) -> Iterator[RunningSimulator]:
+    """The simulator on a free loopback port in a thread; ``clock`` times its outage windows
+    and completion delays (monotonic seconds)."""
+    book = Book(settings, clock=clock)
     with app_in_thread(create_app(settings, book=book)) as url:
         yield RunningSimulator(url=url, book=book)
 
