@@ -7,26 +7,89 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
 import typer
+from alembic.runtime.migration import MigrationContext
 from rich.console import Console
 from sqlalchemy.orm import Session
 
-from tulpar.db import transaction
+from tulpar.db import get_engine, transaction
 from tulpar.errors import TulparError
+from tulpar.migrations_runner import head_revision
 
 console = Console()
 errors = Console(stderr=True)
 
+NOT_SET_UP = "the database is not set up yet; run `tulpar db upgrade` (or `make demo`)"
+
 
 @contextmanager
 def command_transaction() -> Iterator[Session]:
-    """Run a command's work in one transaction; business errors print and exit 1."""
+    """Run a command's work in one transaction; business errors print and exit 1, and so does
+    a database that was never migrated (one line saying what to run, not a traceback)."""
+    with schema_required():
+        try:
+            with transaction() as session:
+                yield session
+        except TulparError as error:
+            errors.print(f"[red]error:[/red] {error.detail}")
+            raise typer.Exit(1) from error
+
+
+@contextmanager
+def schema_required() -> Iterator[None]:
+    """Turn "relation does not exist" (and its kin) from a database whose schema is missing or
+    behind into one line naming `tulpar db upgrade`, and exit 1. At the newest migration a
+    missing table is a bug, so that error goes on unchanged."""
     try:
-        with transaction() as session:
-            yield session
-    except TulparError as error:
-        errors.print(f"[red]error:[/red] {error.detail}")
-        raise typer.Exit(1) from error
+        yield
+    except Exception as error:
+        if not _is_missing_from_schema(error):
+            raise
+        problem = _schema_problem()
+        if problem is None:
+            raise
+        errors.print(f"[red]error:[/red] {problem}", soft_wrap=True, highlight=False)
+        raise typer.Exit(1) from None
+
+
+# What PostgreSQL answers when the schema lacks what the code expects: a table or column
+# (Tulpar's), a function (procrastinate's), a type (an enum).
+_MISSING_FROM_SCHEMA = (
+    psycopg.errors.UndefinedTable,
+    psycopg.errors.UndefinedColumn,
+    psycopg.errors.UndefinedFunction,
+    psycopg.errors.UndefinedObject,
+)
+
+
+def _is_missing_from_schema(error: BaseException) -> bool:
+    # SQLAlchemy and procrastinate raise their own errors *from* the driver's.
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, _MISSING_FROM_SCHEMA):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+def _schema_problem() -> str | None:
+    """What is wrong with the schema, or None when it is at the newest migration (or the
+    question cannot be answered, so the original error is the better report)."""
+    try:
+        with get_engine().connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except Exception:
+        return None
+    if current is None:
+        return NOT_SET_UP
+    head = head_revision()
+    if current == head:
+        return None
+    return (
+        f"the database schema is at migration {current}, not {head} that this Tulpar needs;"
+        " run `tulpar db upgrade`"
+    )
 
 
 def exit_normally_on_sigterm() -> None:

@@ -12,7 +12,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from tulpar.cli.common import console, errors
+from tulpar.cli.common import console, errors, schema_required
 from tulpar.db import transaction
 from tulpar.errors import InvalidInputError
 from tulpar.usage import importer
@@ -70,12 +70,13 @@ def import_usage(
         task_id = progress.add_task("rating", total=file.stat().st_size, records=0)
         lines = _LinesWithProgress(file, progress, task_id)
         try:
-            summary = importer.run_import(
-                importer.read_rows(lines),
-                unit_of_work=transaction,
-                batch_records=batch_size,
-                on_batch=lambda so_far: progress.update(task_id, records=so_far.records),
-            )
+            with schema_required():
+                summary = importer.run_import(
+                    importer.read_rows(lines),
+                    unit_of_work=transaction,
+                    batch_records=batch_size,
+                    on_batch=lambda so_far: progress.update(task_id, records=so_far.records),
+                )
         except InvalidInputError as error:
             errors.print(f"[red]error:[/red] {error.detail}")
             raise typer.Exit(1) from error
