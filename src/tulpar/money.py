@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import get_currency_precision
 
 from tulpar.errors import InvalidMoneyError
+from tulpar.kit.format import formatter_for
 
 SUPPORTED_CURRENCIES = ("KZT", "CNY", "USD")
 
@@ -46,8 +47,5 @@ class Money:
         return get_currency_precision(self.currency)
 
     def format(self, locale: str = "en") -> str:
-        """Human form, e.g. ``₸5,900.00``; the amount is exact (decimal arithmetic)."""
-        from decimal import Decimal
-
-        major = Decimal(self.amount_minor).scaleb(-self.exponent)
-        return format_currency(major, self.currency, locale=locale.replace("-", "_"))
+        """The kit formatter's text (``5,900 KZT``), for callers not yet asking it directly."""
+        return formatter_for(locale).money(self.amount_minor, self.currency)

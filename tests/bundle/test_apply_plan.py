@@ -14,6 +14,7 @@ from tulpar.bundle import service as bundle_service
 from tulpar.bundle.allowances import DATA
 from tulpar.card import lifecycle
 from tulpar.errors import CardSuspendedError, CardTerminatedError
+from tulpar.kit.format import GB
 from tulpar.ledger import service as ledger
 from tulpar.models import (
     Bundle,
@@ -25,7 +26,6 @@ from tulpar.models import (
     Plan,
     RenewalPolicy,
 )
-from tulpar.units import GB
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 

@@ -5,11 +5,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_active_card, create_card
+from tulpar.kit.format import GB
 from tulpar.ledger import service as ledger
 from tulpar.ledger.service import LedgerMismatch
 from tulpar.models import LedgerCause
 from tulpar.money import Money
-from tulpar.units import GB
 from tulpar.wallet import service as wallet_service
 from tulpar.wallet.service import InsufficientFundsError
 

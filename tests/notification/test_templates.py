@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tulpar.models import LANGUAGES
+from tulpar.kit.languages import LANGUAGES
 from tulpar.notification.templates import TEMPLATES, render
 
 VALIDITY_END = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
@@ -30,6 +30,13 @@ def test_renewal_confirmed_in_english() -> None:
     assert render("renewal_confirmed", CONFIRMED, language="en") == (
         "Tulpar: 15 days active until 2026-12-01 11:00 (UTC+5). Left: data 9.5 GB,"
         " calls 59 min, SMS 50. Wallet 1,250 KZT."
+    )
+
+
+def test_renewal_confirmed_in_russian_uses_russian_numbers() -> None:
+    assert render("renewal_confirmed", CONFIRMED, language="ru") == (
+        "Tulpar: 15 дней 10 ГБ действует до 2026-12-01 11:00 (UTC+5). Осталось: интернет"
+        " 9,5 GB, звонки 59 мин, SMS 50. Кошелёк 1\xa0250 KZT."
     )
 
 

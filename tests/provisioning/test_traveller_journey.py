@@ -17,9 +17,9 @@ from tests.fixtures.factories import create_active_card, create_plan
 from tests.provisioning.conftest import CALLBACK_SECRET, count, run_jobs_until
 from tulpar.carrier_sim.server import app_in_thread, simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
-from tulpar.i18n import local_time
+from tulpar.kit.format import local_time
 from tulpar.models import Bundle, Card, Channel, Notification, Receipt
-from tulpar.web.app import create_app
+from tulpar.app import create_app
 
 
 def _sms(factory: sessionmaker[Session], card_id: int, template: str) -> list[str]:

@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.fixtures.factories import create_card
+from tests.fixtures.factories import create_card, create_plan
+from tulpar.app import create_app
 from tulpar.models import Receipt
 from tulpar.receipt import service
 from tulpar.receipt.service import ReceiptLine
-from tulpar.web.app import create_app
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_the_html_receipt_is_in_the_cards_language_chinese(
         "2026-11-24 11:00 (UTC+5)",
         receipt.card_masked,
         "钱包余额",
-        "3,500.00 KZT",
+        "3,500 KZT",
         "含增值税 16%",
         "482.76 KZT",
         "<svg",
@@ -75,7 +75,60 @@ def test_the_html_receipt_in_english_and_on_request_in_russian(
     assert "incl. VAT 16%" in english.text
     assert "Wallet" in english.text
     assert "Номер чека" in russian.text
-    assert "3\xa0500,00 KZT" in russian.text
+    assert "3\xa0500 KZT" in russian.text
+
+
+def test_a_plan_is_named_in_the_language_the_page_is_read_in(
+    client: TestClient, session: Session
+) -> None:
+    card = create_card(session, language="zh-Hans")
+    plan = create_plan(session, code="KZ-15D-10GB")
+    line = ReceiptLine.for_plan(plan.code, plan.names, card.language, unit_price_minor=3_500_00)
+    receipt = service.issue(
+        session,
+        issuer="WEB",
+        card_id=card.id,
+        order_id=None,
+        lines=[line],
+        payment_method="wallet",
+        currency="KZT",
+    )
+    session.flush()
+
+    chinese = client.get(f"/receipts/{receipt.public_id}")
+    russian = client.get(f"/receipts/{receipt.public_id}?lang=ru")
+
+    assert receipt.lines[0]["description"] == "KZ-15D-10GB 测试"
+    assert "<td>KZ-15D-10GB 测试</td>" in chinese.text
+    assert "<td>KZ-15D-10GB Тест</td>" in russian.text
+    assert "测试" not in russian.text
+
+
+def test_a_line_without_a_plan_code_keeps_the_text_it_was_issued_with(
+    client: TestClient, session: Session
+) -> None:
+    receipt = _receipt(session, "zh-Hans")
+
+    russian = client.get(f"/receipts/{receipt.public_id}?lang=ru")
+
+    assert "<td>15天 10GB</td>" in russian.text
+
+
+def test_the_remembered_language_beats_the_cards_and_an_explicit_one_beats_both(
+    client: TestClient, session: Session
+) -> None:
+    receipt = _receipt(session, "zh-Hans")
+    url = f"/receipts/{receipt.public_id}"
+
+    client.cookies.set("tulpar_lang", "kk")
+    remembered = client.get(url)
+    explicit = client.get(f"{url}?lang=en")
+    client.cookies.set("tulpar_lang", "fr")
+    unknown_cookie = client.get(url)
+
+    assert "Түбіртек нөмірі" in remembered.text
+    assert "Receipt number" in explicit.text
+    assert "收据编号" in unknown_cookie.text
 
 
 def test_the_pdf_renders_with_the_cjk_font_and_a_qr_code(
@@ -105,7 +158,7 @@ def test_the_qr_code_opens_the_verification_page(client: TestClient, session: Se
     assert 'data-genuine="true"' in page.text
     assert "Tulpar 正式收据" in page.text
     assert receipt.card_masked in page.text
-    assert "3,500.00 KZT" in page.text
+    assert "3,500 KZT" in page.text
     assert "2026-" in page.text
 
 
@@ -128,9 +181,9 @@ def test_the_verification_page_rejects_a_forged_signature_or_amount(
     for page in (bad_signature, no_signature, unknown, changed):
         assert page.status_code == 200
         assert 'data-genuine="false"' in page.text
-        assert "Not a genuine Tulpar receipt" in page.text
+        assert "不是 Tulpar 的正式收据" in page.text  # no receipt, no hint: the default, Chinese
         assert receipt.card_masked not in page.text
-        assert re.search(r"\d,\d{3}\.\d{2} KZT", page.text) is None
+        assert re.search(r"\d KZT", page.text) is None
 
 
 def test_an_unknown_receipt_is_a_friendly_404_page(client: TestClient) -> None:

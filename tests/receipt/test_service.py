@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.fixtures.factories import create_card
+from tests.fixtures.factories import create_card, create_plan
 from tulpar import clock
 from tulpar.config import get_settings
 from tulpar.errors import InvalidInputError
@@ -110,6 +110,45 @@ class TestIssue:
             ReceiptLine(description="x", quantity=0, unit_price_minor=1)
         with pytest.raises(InvalidInputError):
             ReceiptLine(description="x", quantity=1, unit_price_minor=-1)
+
+
+class TestPlanLines:
+    def test_a_plan_line_keeps_its_code_under_the_signature(self, session: Session) -> None:
+        plan = create_plan(session, code="KZ-15D-10GB")
+        line = ReceiptLine.for_plan(plan.code, plan.names, "ru", unit_price_minor=3_500_00)
+
+        receipt = _issue(session, create_card(session).id, lines=[line])
+
+        assert receipt.lines == [
+            {"description": "KZ-15D-10GB Тест", "quantity": 1, "unit_price_minor": 3_500_00,
+             "amount_minor": 3_500_00, "plan_code": "KZ-15D-10GB"}
+        ]  # fmt: skip
+        assert service.verify(session, receipt.public_id, receipt.signature).genuine
+        session.execute(
+            text(
+                "UPDATE receipts SET lines = jsonb_set(lines, '{0,plan_code}', '\"OTHER\"')"
+                " WHERE id = :id"
+            ),
+            {"id": receipt.id},
+        )
+        session.expire_all()
+        assert service.verify(session, receipt.public_id, receipt.signature).genuine is False
+
+    def test_plan_names_leave_out_lines_without_a_known_plan(self, session: Session) -> None:
+        plan = create_plan(session, code="KZ-7D-5GB")
+        lines = [
+            ReceiptLine.for_plan(plan.code, plan.names, "en", unit_price_minor=100),
+            ReceiptLine("Retired plan", 1, 100, plan_code="KZ-GONE"),
+            ReceiptLine("Wallet top-up", 1, 100),
+        ]
+
+        receipt = _issue(session, create_card(session).id, lines=lines)
+
+        assert service.plan_names(session, receipt) == {"KZ-7D-5GB": plan.names}
+
+    def test_a_blank_plan_code_is_refused(self) -> None:
+        with pytest.raises(InvalidInputError):
+            ReceiptLine("x", 1, 1, plan_code=" ")
 
 
 class TestVerify:

@@ -5,8 +5,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_active_card, create_plan, make_iccid
+from tulpar.kit.format import GB
 from tulpar.models import Channel
-from tulpar.units import GB
 
 pytestmark = pytest.mark.embedded_smoke
 

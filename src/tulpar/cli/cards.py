@@ -11,8 +11,8 @@ from tulpar.balance import service as balance_service
 from tulpar.card import importer
 from tulpar.cli.common import command_transaction, console, errors
 from tulpar.errors import InvalidInputError
+from tulpar.kit.format import format_data, format_minutes
 from tulpar.money import Money
-from tulpar.units import format_data, format_minutes
 
 app = typer.Typer(no_args_is_help=True, help="Cards (eSIMs).")
 

@@ -5,8 +5,8 @@ from rich.table import Column, Table
 
 from tulpar.catalog import service
 from tulpar.cli.common import command_transaction, console
+from tulpar.kit.format import format_data, format_minutes
 from tulpar.money import Money
-from tulpar.units import format_data, format_minutes
 
 app = typer.Typer(no_args_is_help=True, help="The plan catalog.")
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tulpar.catalog.service import PlanDefinition
+from tulpar.kit.format import GB
 from tulpar.models import Channel, RenewalPolicy
-from tulpar.units import GB
 
 ALL_CHANNELS = tuple(Channel)
 

@@ -1,8 +1,9 @@
 """Tables, one module per aggregate. Importing this package registers them all."""
 
+from tulpar.kit.languages import LANGUAGES
 from tulpar.models.base import Base
 from tulpar.models.bundle import Bundle, BundleState
-from tulpar.models.card import LANGUAGES, Card, CardState
+from tulpar.models.card import Card, CardState
 from tulpar.models.idempotency import IdempotencyKey
 from tulpar.models.ledger import LedgerAccount, LedgerCause, LedgerEntry
 from tulpar.models.notification import Notification, NotificationState

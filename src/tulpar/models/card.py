@@ -18,9 +18,6 @@ class CardState(enum.StrEnum):
     terminated = "terminated"
 
 
-LANGUAGES = ("zh-Hans", "ru", "kk", "en")
-
-
 class Card(Base):
     """One eSIM."""
 

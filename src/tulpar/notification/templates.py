@@ -1,5 +1,5 @@
-"""SMS texts, one gettext message per template (``locales/<language>.po``), and the rules
-for turning raw values (datetimes, bytes, minor units) into what the traveller reads."""
+"""SMS texts, one gettext message per template (``locales/<language>.po``); raw values
+(datetimes, bytes, minor units) read as the kit's formatter writes them on every channel."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tulpar.i18n import local_time, money_text, translations
-from tulpar.units import format_data
+from tulpar.kit.format import formatter_for
+from tulpar.kit.i18n import translations
 
 LOCALES = Path(__file__).parent / "locales"
 
@@ -71,33 +71,25 @@ def _quantity(value: object, present: Callable[[int], str], unlimited: str) -> s
 def _values(
     context: Mapping[str, object], language: str, tr: gettext.NullTranslations
 ) -> dict[str, str]:
-    text = tr.gettext
-    unlimited = text("unlimited")
+    shown = formatter_for(language)
+    unlimited = tr.gettext("unlimited")
     values = {key: str(value) for key, value in context.items()}
     if "plan" in context:
         values["plan"] = _plan_name(context["plan"], language)
-    if isinstance(context.get("validity_ends_at"), datetime):
-        values["valid_until"] = local_time(context["validity_ends_at"])  # type: ignore[arg-type]
+    if isinstance(validity_ends_at := context.get("validity_ends_at"), datetime):
+        values["valid_until"] = shown.local_time(validity_ends_at)
     if "data_bytes" in context:
-        values["data"] = _quantity(context["data_bytes"], format_data, unlimited)
+        values["data"] = _quantity(context["data_bytes"], shown.data, unlimited)
     if "voice_seconds" in context:
-        values["voice"] = _quantity(
-            context["voice_seconds"],
-            lambda seconds: text("{minutes} min").format(minutes=seconds // 60),
-            unlimited,
-        )
+        values["voice"] = _quantity(context["voice_seconds"], shown.minutes, unlimited)
     if "sms_count" in context:
         values["sms"] = _quantity(context["sms_count"], str, unlimited)
     currency = str(context.get("currency", "KZT"))
     if "amount_minor" in context:
-        values["amount"] = money_text(
-            int(str(context["amount_minor"])), currency, language, compact=True
-        )
+        values["amount"] = shown.money(int(str(context["amount_minor"])), currency)
     if "wallet_minor" in context:
         wallet_currency = str(context.get("wallet_currency", "KZT"))
-        values["wallet"] = money_text(
-            int(str(context["wallet_minor"])), wallet_currency, language, compact=True
-        )
+        values["wallet"] = shown.money(int(str(context["wallet_minor"])), wallet_currency)
     return values
 
 

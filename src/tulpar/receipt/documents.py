@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import segno
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from reportlab.lib.pagesizes import A5  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
-from tulpar.i18n import local_time, money_text, translations
+from tulpar.kit.format import formatter_for
+from tulpar.kit.i18n import translations
+from tulpar.kit.templates import page_environment
 from tulpar.models import Receipt
 from tulpar.receipt import service, vat
 
+PAGES = Path(__file__).parent / "pages"
 LOCALES = Path(__file__).parent / "locales"
 CJK_FONT = "STSong-Light"  # Adobe's CID font, built into reportlab: Chinese, Latin, Cyrillic
+
+PlanNames = Mapping[str, Mapping[str, str]]  # plan code → language → name
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +48,29 @@ def _tr(language: str) -> gettext.NullTranslations:
     return translations(LOCALES, language)
 
 
-def view(receipt: Receipt, language: str) -> ReceiptView:
+def _description(line: Mapping[str, Any], language: str, plan_names: PlanNames) -> str:
+    names = plan_names.get(str(line.get("plan_code")))
+    if names is None:
+        return str(line["description"])
+    return service.plan_description(str(line["plan_code"]), names, language)
+
+
+def view(receipt: Receipt, language: str, *, plan_names: PlanNames | None = None) -> ReceiptView:
+    """``plan_names`` (from :func:`service.plan_names`) name the plans in ``language``; lines
+    without a known plan show the description they were issued with."""
+    formatter = formatter_for(language)
+
     def money(amount_minor: int) -> str:
-        return money_text(amount_minor, receipt.currency, language)
+        return formatter.money(amount_minor, receipt.currency)
 
     method = receipt.payment_method
     return ReceiptView(
         receipt=receipt,
         language=language,
-        issued_at=local_time(receipt.issued_at),
+        issued_at=formatter.local_time(receipt.issued_at),
         lines=[
             {
-                "description": str(line["description"]),
+                "description": _description(line, language, plan_names or {}),
                 "quantity": str(line["quantity"]),
                 "unit_price": money(int(line["unit_price_minor"])),
                 "amount": money(int(line["amount_minor"])),
@@ -69,35 +85,20 @@ def view(receipt: Receipt, language: str) -> ReceiptView:
     )
 
 
-@lru_cache(maxsize=8)
-def _pages(language: str) -> Environment:
-    # One environment per language: gettext is installed on it, so never shared across languages.
-    environment = Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "pages"),
-        autoescape=select_autoescape(default=True),
-        extensions=["jinja2.ext.i18n"],
-    )
-    environment.install_gettext_translations(_tr(language), newstyle=True)  # type: ignore[attr-defined]
-    return environment
-
-
-def receipt_html(receipt: Receipt, language: str) -> str:
-    shown = view(receipt, language)
+def receipt_html(receipt: Receipt, language: str, *, plan_names: PlanNames | None = None) -> str:
+    shown = view(receipt, language, plan_names=plan_names)
     qr_svg = segno.make(shown.verification_url, error="m").svg_inline(scale=3, border=2)
-    return (
-        _pages(language)
-        .get_template("receipt.html")
-        .render(view=shown, qr_svg=qr_svg, language=language)
-    )
+    page = page_environment(PAGES, language).get_template("receipt.html")
+    return page.render(view=shown, qr_svg=qr_svg)
 
 
 def verification_html(receipt: Receipt | None, language: str) -> str:
     shown = None if receipt is None else view(receipt, language)
-    return _pages(language).get_template("verify.html").render(view=shown, language=language)
+    return page_environment(PAGES, language).get_template("verify.html").render(view=shown)
 
 
 def not_found_html(language: str) -> str:
-    return _pages(language).get_template("not_found.html").render(language=language)
+    return page_environment(PAGES, language).get_template("not_found.html").render()
 
 
 def _font() -> str:
@@ -106,9 +107,9 @@ def _font() -> str:
     return CJK_FONT
 
 
-def receipt_pdf(receipt: Receipt, language: str) -> bytes:
+def receipt_pdf(receipt: Receipt, language: str, *, plan_names: PlanNames | None = None) -> bytes:
     """An A5 PDF in ``language`` with a QR code that opens the verification page."""
-    shown = view(receipt, language)
+    shown = view(receipt, language, plan_names=plan_names)
     text = _tr(language).gettext
     font = _font()
     buffer = BytesIO()

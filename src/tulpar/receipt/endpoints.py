@@ -6,28 +6,23 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from tulpar.i18n import supported
-from tulpar.models import LANGUAGES, Receipt
+from tulpar.kit.languages import LANGUAGE_COOKIE, matching_language, resolve_language
+from tulpar.kit.session import DbSession
+from tulpar.models import Receipt
 from tulpar.receipt import documents, service, signing
-from tulpar.web.dependencies import DbSession
 
 router = APIRouter(tags=["receipts"], include_in_schema=False)
 
 
 def _language(request: Request, receipt: Receipt | None) -> str:
-    """``?lang=``, else the card's language, else the browser's ``Accept-Language``."""
-    asked = request.query_params.get("lang")
-    if asked in LANGUAGES:
-        return asked
-    if receipt is not None:
-        return receipt.language
-    for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("zh"):
-            return "zh-Hans"
-        if tag[:2] in ("ru", "kk", "en"):
-            return tag[:2]
-    return supported(None)
+    """``?lang=``, else the language this browser chose before, else the card's, else the
+    browser's ``Accept-Language``, else Simplified Chinese."""
+    remembered = matching_language(request.cookies.get(LANGUAGE_COOKIE))
+    if remembered is None and receipt is not None:
+        remembered = receipt.language
+    return resolve_language(
+        request.query_params.get("lang"), remembered, request.headers.get("accept-language")
+    )
 
 
 def _not_found(request: Request) -> HTMLResponse:
@@ -39,7 +34,9 @@ def receipt_pdf(public_id: str, request: Request, session: DbSession) -> Respons
     receipt = service.get(session, public_id)
     if receipt is None:
         return _not_found(request)
-    body = documents.receipt_pdf(receipt, _language(request, receipt))
+    body = documents.receipt_pdf(
+        receipt, _language(request, receipt), plan_names=service.plan_names(session, receipt)
+    )
     return Response(
         body,
         media_type="application/pdf",
@@ -52,7 +49,10 @@ def receipt_page(public_id: str, request: Request, session: DbSession) -> HTMLRe
     receipt = service.get(session, public_id)
     if receipt is None:
         return _not_found(request)
-    return HTMLResponse(documents.receipt_html(receipt, _language(request, receipt)))
+    html = documents.receipt_html(
+        receipt, _language(request, receipt), plan_names=service.plan_names(session, receipt)
+    )
+    return HTMLResponse(html)
 
 
 @router.get("/verify/keys")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -12,8 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tulpar import clock
+from tulpar.catalog import service as catalog_service
 from tulpar.config import get_settings
-from tulpar.errors import CardNotFoundError, InvalidInputError
+from tulpar.errors import CardNotFoundError, InvalidInputError, PlanNotFoundError
 from tulpar.identifiers import Iccid
 from tulpar.models import Receipt
 from tulpar.money import Money
@@ -28,6 +30,21 @@ class ReceiptLine:
     description: str
     quantity: int
     unit_price_minor: int  # VAT included
+    # A plan's line keeps its code, so each page can name the plan in the reader's language
+    # instead of the language the card had when the receipt was issued.
+    plan_code: str | None = None
+
+    @classmethod
+    def for_plan(
+        cls, code: str, names: Mapping[str, str], language: str, *, unit_price_minor: int
+    ) -> ReceiptLine:
+        """One unit of plan ``code``, described in ``language`` (stored as issued)."""
+        return cls(
+            description=plan_description(code, names, language),
+            quantity=1,
+            unit_price_minor=unit_price_minor,
+            plan_code=code,
+        )
 
     def __post_init__(self) -> None:
         if not self.description.strip() or len(self.description) > 200:
@@ -36,10 +53,29 @@ class ReceiptLine:
             raise InvalidInputError("A receipt line's quantity is a positive whole number")
         if isinstance(self.unit_price_minor, bool) or self.unit_price_minor < 0:
             raise InvalidInputError("A receipt line's price is a non-negative whole number")
+        if self.plan_code is not None and not self.plan_code.strip():
+            raise InvalidInputError("A receipt line's plan code is not blank")
 
     @property
     def amount_minor(self) -> int:
         return self.quantity * self.unit_price_minor
+
+    def stored(self) -> dict[str, Any]:
+        """The line as the receipt keeps (and signs) it; ``plan_code`` only on a plan's line."""
+        line: dict[str, Any] = {
+            "description": self.description,
+            "quantity": self.quantity,
+            "unit_price_minor": self.unit_price_minor,
+            "amount_minor": self.amount_minor,
+        }
+        if self.plan_code is not None:
+            line["plan_code"] = self.plan_code
+        return line
+
+
+def plan_description(code: str, names: Mapping[str, str], language: str) -> str:
+    """``KZ-15D-10GB 15天 10GB``: the code, then the plan's name in ``language``."""
+    return f"{code} {names.get(language) or names['en']}"
 
 
 def issue(
@@ -83,15 +119,7 @@ def issue(
         card_masked=Iccid(card.iccid).masked(),
         language=card.language,
         currency=money.currency,
-        lines=[
-            {
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_price_minor": line.unit_price_minor,
-                "amount_minor": line.amount_minor,
-            }
-            for line in lines
-        ],
+        lines=[line.stored() for line in lines],
         total_minor=total_minor,
         vat_rate_basis_points=rate,
         vat_minor=vat.included(total_minor, rate),
@@ -138,6 +166,19 @@ def for_order(session: Session, order_id: int) -> Receipt | None:
 
 def for_card(session: Session, card_id: int) -> list[Receipt]:
     return repository.for_card(session, card_id)
+
+
+def plan_names(session: Session, receipt: Receipt) -> dict[str, dict[str, str]]:
+    """The names, in every language, of the plans on ``receipt``'s lines, by code. A plan
+    since removed from the catalog is left out: its line keeps the description it was issued
+    with."""
+    names: dict[str, dict[str, str]] = {}
+    for code in {str(line["plan_code"]) for line in receipt.lines if line.get("plan_code")}:
+        try:
+            names[code] = dict(catalog_service.get_plan(session, code).names)
+        except PlanNotFoundError:
+            continue
+    return names
 
 
 @dataclass(frozen=True, slots=True)
