@@ -22,9 +22,21 @@ def valid_at(session: Session, card_id: int, *, at: datetime) -> list[Bundle]:
     return list(session.scalars(query))
 
 
-def running_for_update(session: Session, card_id: int, *, at: datetime) -> list[Bundle]:
-    query = _valid_at(at).where(Bundle.card_id == card_id).order_by(Bundle.id).with_for_update()
-    return list(session.scalars(query))
+def _not_ended(card_id: int, at: datetime) -> Select[Bundle]:
+    return (
+        select(Bundle)
+        .where(Bundle.card_id == card_id, Bundle.state.in_(LIVE_STATES), Bundle.expires_at > at)
+        .order_by(Bundle.id)
+    )
+
+
+def not_ended(session: Session, card_id: int, *, at: datetime) -> list[Bundle]:
+    """The card's bundles still running or yet to start at ``at``: what a renewal acts on."""
+    return list(session.scalars(_not_ended(card_id, at)))
+
+
+def not_ended_for_update(session: Session, card_id: int, *, at: datetime) -> list[Bundle]:
+    return list(session.scalars(_not_ended(card_id, at).with_for_update()))
 
 
 def for_card(session: Session, card_id: int) -> list[Bundle]:

@@ -10,6 +10,7 @@ from tulpar import clock
 from tulpar.barring import service as barring_service
 from tulpar.bundle import repository
 from tulpar.bundle.allowances import ALLOWANCE_KINDS, AllowanceKind
+from tulpar.bundle.policy import Outcome, Release, RenewalQuote, carry_at_start, plan_renewal
 from tulpar.card import service as card_service
 from tulpar.ledger import service as ledger
 from tulpar.models import (
@@ -19,8 +20,17 @@ from tulpar.models import (
     LedgerAccount,
     LedgerCause,
     Plan,
-    RenewalPolicy,
 )
+
+
+def quote(session: Session, card: Card, plan: Plan, *, now: datetime | None = None) -> RenewalQuote:
+    """What applying ``plan`` to ``card`` would do at ``now``: the bundle's window, the new
+    validity end, what carries over and what is forfeited. Reads without locking, so a
+    concurrent renewal may change it; ``apply_plan`` decides again under the card's lock.
+    Whether the card may be renewed at all is ``card_service.ensure_renewable``'s answer."""
+    now = now or clock.now()
+    bundles = repository.not_ended(session, card.id, at=now)
+    return plan_renewal(card.validity_ends_at, bundles, plan, now=now)
 
 
 def apply_plan(
@@ -33,40 +43,33 @@ def apply_plan(
     actor: str | None = None,
     reason: str | None = None,
 ) -> Bundle:
-    """Apply ``plan`` to ``card`` following the plan's renewal policy.
+    """Apply ``plan`` to ``card`` exactly as ``quote`` describes (see ``policy.plan_renewal``).
 
-    ``extend``: the new bundle is active at once and ends at
-    ``max(now, card's validity end) + plan days``; running bundles are replaced (their unused
-    allowance is carried over when the plan has ``rollover``, otherwise forfeited).
-    ``queue``: the new bundle starts when the card's current validity ends.
+    ``extend`` merges: the bundles valid now are revoked and, with ``rollover``, their unused
+    allowance moves into the new bundle, so the card never holds two overlapping bundles.
+    ``queue``: the new bundle is scheduled for when the card's current validity ends.
     """
     now = clock.now()
     card = card_service.get_for_update(session, card.id)
     card_service.ensure_renewable(card, now=now)
-    current_end = (
-        card.validity_ends_at if card.validity_ends_at and card.validity_ends_at > now else now
-    )
-    validity = timedelta(days=plan.validity_days)
+    bundles = {
+        bundle.id: bundle for bundle in repository.not_ended_for_update(session, card.id, at=now)
+    }
+    decided = plan_renewal(card.validity_ends_at, list(bundles.values()), plan, now=now)
     log = _Ledger(session, card_id=card.id, order_id=order_id, actor=actor, reason=reason)
 
-    if plan.renewal_policy is RenewalPolicy.extend:
-        bundle = _new_bundle(card, plan, starts_at=now, expires_at=current_end + validity)
-        bundle.order_id = order_id
-        repository.add(session, bundle)
-        log.grant(bundle, cause=cause)
-        for replaced in repository.running_for_update(session, card.id, at=now):
-            if replaced.id != bundle.id:
-                _replace(log, replaced, by=bundle, carry_over=plan.rollover, now=now)
-    else:
-        starts_at = current_end
-        bundle = _new_bundle(card, plan, starts_at=starts_at, expires_at=starts_at + validity)
-        bundle.order_id = order_id
-        if starts_at > now:
-            bundle.state = BundleState.scheduled
-        repository.add(session, bundle)
-        log.grant(bundle, cause=cause)
+    bundle = _new_bundle(card, plan, starts_at=decided.starts_at, expires_at=decided.expires_at)
+    bundle.order_id = order_id
+    if decided.starts_at > now:
+        bundle.state = BundleState.scheduled
+    repository.add(session, bundle)
+    log.grant(bundle, cause=cause)
+    for release in decided.releases:
+        log.release(bundles[release.bundle_id], release, into=bundle)
+    for replaced_id in decided.replaces:
+        _close(bundles[replaced_id], now=now)
 
-    card_service.mark_active(card, validity_ends_at=max(bundle.expires_at, current_end), now=now)
+    card_service.mark_active(card, validity_ends_at=decided.validity_ends_at, now=now)
     # A card barred for running out gets its service back (job runs after commit).
     barring_service.lift_after_renewal(session, card.id)
     session.flush()
@@ -112,6 +115,22 @@ class _Ledger:
             if granted:
                 self.entry(bundle, kind.account, delta=granted, before=0, cause=cause)
 
+    def release(self, old: Bundle, release: Release, *, into: Bundle) -> None:
+        """Take ``release`` out of ``old``; if carried, into ``into`` (both sides recorded)."""
+        left = release.amount
+        if left is None:
+            return  # an unlimited allowance: nothing counted, nothing to write
+        kind = release.kind
+        carried = release.outcome is Outcome.carried
+        cause = LedgerCause.rollover if carried else LedgerCause.replacement
+        kind.set_remaining(old, 0)
+        self.entry(old, kind.account, delta=-left, before=left, cause=cause)
+        if carried:
+            target = kind.remaining(into)
+            assert target is not None  # the policy carries only into finite allowances
+            kind.set_remaining(into, target + left)
+            self.entry(into, kind.account, delta=left, before=target, cause=cause)
+
     def entry(
         self, bundle: Bundle, account: LedgerAccount, *, delta: int, before: int, cause: LedgerCause
     ) -> None:
@@ -129,22 +148,7 @@ class _Ledger:
         )
 
 
-def _replace(log: _Ledger, old: Bundle, *, by: Bundle, carry_over: bool, now: datetime) -> None:
-    """Close ``old`` now; its unused allowance moves to ``by`` or is forfeited."""
-    for kind in ALLOWANCE_KINDS:
-        left = kind.remaining(old)
-        if not left:
-            continue
-        target = kind.remaining(by)
-        cause = (
-            LedgerCause.rollover if carry_over and target is not None else LedgerCause.replacement
-        )
-        kind.set_remaining(old, 0)
-        log.entry(old, kind.account, delta=-left, before=left, cause=cause)
-        if cause is LedgerCause.rollover:
-            assert target is not None
-            kind.set_remaining(by, target + left)
-            log.entry(by, kind.account, delta=left, before=target, cause=cause)
+def _close(old: Bundle, *, now: datetime) -> None:
     old.state = BundleState.revoked
     old.expires_at = max(now, old.starts_at + timedelta(microseconds=1))
 
@@ -156,30 +160,20 @@ def run_schedule(session: Session, *, now: datetime) -> tuple[int, int]:
     started = 0
     for bundle, plan in repository.due_to_start_for_update(session, now=now):
         if plan.rollover:
+            ended = repository.ended_at_for_update(
+                session, bundle.card_id, ended_at=bundle.starts_at
+            )
             log = _Ledger(
                 session, card_id=bundle.card_id, order_id=bundle.order_id, actor=None, reason=None
             )
-            for previous in repository.ended_at_for_update(
-                session, bundle.card_id, ended_at=bundle.starts_at
-            ):
-                _carry_unused(log, previous, into=bundle)
+            by_id = {previous.id: previous for previous in ended}
+            for release in carry_at_start(ended, plan):
+                log.release(by_id[release.bundle_id], release, into=bundle)
         bundle.state = BundleState.active
         started += 1
     session.flush()
     expired = repository.expire_ended(session, now=now)
     return started, expired
-
-
-def _carry_unused(log: _Ledger, previous: Bundle, *, into: Bundle) -> None:
-    for kind in ALLOWANCE_KINDS:
-        left = kind.remaining(previous)
-        target = kind.remaining(into)
-        if not left or target is None:
-            continue
-        kind.set_remaining(previous, 0)
-        log.entry(previous, kind.account, delta=-left, before=left, cause=LedgerCause.rollover)
-        kind.set_remaining(into, target + left)
-        log.entry(into, kind.account, delta=left, before=target, cause=LedgerCause.rollover)
 
 
 def bundles_of(session: Session, card: Card) -> list[Bundle]:

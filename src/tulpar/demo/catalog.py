@@ -1,4 +1,7 @@
-"""A realistic Kazakhstan travel-eSIM catalog (prices include VAT)."""
+"""A realistic Kazakhstan travel-eSIM catalog (prices include VAT).
+
+Every plan has ``rollover``: renewing early carries what is left into the new bundle, so
+renewing before the end never costs the traveller what they already paid for."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ DEMO_PLANS = (
         data_bytes=5 * GB,
         voice_seconds=30 * 60,
         sms_count=20,
+        rollover=True,
         prices_minor={"KZT": 3_500_00, "CNY": 52_00, "USD": 7_00},
     ),
     PlanDefinition(
@@ -35,22 +39,23 @@ DEMO_PLANS = (
         data_bytes=10 * GB,
         voice_seconds=60 * 60,
         sms_count=50,
+        rollover=True,
         prices_minor={"KZT": 5_900_00, "CNY": 88_00, "USD": 12_00},
     ),
     PlanDefinition(
         code="KZ-30D-20GB",
         names={
-            "zh-Hans": "哈萨克斯坦 30天 20GB（流量结转）",
-            "ru": "Казахстан 30 дней 20 ГБ (перенос остатка)",
-            "kk": "Қазақстан 30 күн 20 ГБ (қалдықты ауыстыру)",
-            "en": "Kazakhstan 30 days 20 GB (rollover)",
+            "zh-Hans": "哈萨克斯坦 30天 20GB",
+            "ru": "Казахстан 30 дней 20 ГБ",
+            "kk": "Қазақстан 30 күн 20 ГБ",
+            "en": "Kazakhstan 30 days 20 GB",
         },
         validity_days=30,
         data_bytes=20 * GB,
         voice_seconds=120 * 60,
         sms_count=100,
-        prices_minor={"KZT": 8_900_00, "CNY": 132_00, "USD": 18_00},
         rollover=True,
+        prices_minor={"KZT": 8_900_00, "CNY": 132_00, "USD": 18_00},
     ),
     PlanDefinition(
         code="KZ-30D-UNL",
@@ -64,6 +69,7 @@ DEMO_PLANS = (
         data_bytes=None,
         voice_seconds=60 * 60,
         sms_count=50,
+        rollover=True,
         prices_minor={"KZT": 14_900_00, "CNY": 220_00, "USD": 30_00},
         renewal_policy=RenewalPolicy.queue,
     ),
@@ -79,6 +85,7 @@ DEMO_PLANS = (
         data_bytes=1 * GB,
         voice_seconds=10 * 60,
         sms_count=10,
+        rollover=True,
         prices_minor={"KZT": 1_500_00},
         channels=(Channel.store,),
     ),

@@ -14,6 +14,7 @@ from tulpar.bundle.allowances import DATA
 from tulpar.card import lifecycle
 from tulpar.card import service as card_service
 from tulpar.catalog import service as catalog_service
+from tulpar.catalog.service import PlanDefinition
 from tulpar.demo.catalog import DEMO_PLANS
 from tulpar.errors import CardNotFoundError, TulparError
 from tulpar.identifiers import Iccid, Msisdn, luhn_check_digit
@@ -60,10 +61,22 @@ DEMO_CARDS = (
 
 def seed(session: Session) -> list[tuple[DemoCard, Card]]:
     for definition in DEMO_PLANS:
-        catalog_service.ensure_plan(session, definition)
+        _ensure_plan(session, definition)
     cards = [(demo, _ensure_card(session, demo)) for demo in DEMO_CARDS]
     lifecycle.run(session, now=clock.now())
     return cards
+
+
+def _ensure_plan(session: Session, definition: PlanDefinition) -> None:
+    plan, created = catalog_service.ensure_plan(session, definition)
+    if created:
+        return
+    # A database seeded by an earlier version keeps its plans (orders and bundles point at
+    # them), so their renewal terms and names are brought up to the current definition.
+    plan.names = definition.names
+    plan.renewal_policy = definition.renewal_policy
+    plan.rollover = definition.rollover
+    session.flush()
 
 
 def _ensure_card(session: Session, demo: DemoCard) -> Card:
