@@ -15,8 +15,10 @@ $(TOOLS)/bin/uv:
 sync: $(UV)
 	$(UV) sync --frozen --quiet
 
-demo: sync  ## Run the main job: database, demo data, web + worker
-	$(UV) run --frozen tulpar demo
+PORT ?= 8000
+DEMO_ARGS ?=
+demo: sync  ## Run the main job: database, demo data, web + worker; PORT=8000, DEMO_ARGS="--data-dir DIR --host 0.0.0.0"
+	$(UV) run --frozen tulpar demo --port $(PORT) $(DEMO_ARGS)
 
 test: sync  ## The whole test suite (embedded PostgreSQL unless DATABASE_URL is set)
 	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) -q $(PYTEST_ARGS)
