@@ -40,10 +40,12 @@ def test_seeding_twice_duplicates_nothing(session: Session, tmp_path: Path) -> N
 
 def test_demo_cards_are_in_the_promised_states(session: Session) -> None:
     from tulpar.balance import service as balance_service
+    from tulpar.card import service as card_service
 
     seed.seed(session)
     states = {
-        demo.label: balance_service.balance_for(session, demo.iccid) for demo in seed.DEMO_CARDS
+        demo.label: balance_service.balance_of(session, card_service.find(session, demo.iccid))
+        for demo in seed.DEMO_CARDS
     }
 
     assert states["active"].state == "active"
@@ -61,6 +63,33 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_the_demo_refuses_a_taken_port_before_anything_else(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        # Nothing listens on port 9: a demo that got past the port check would fail on the
+        # database instead, with another message.
+        env = {**os.environ, "DATABASE_URL": "postgresql://postgres@127.0.0.1:9/untouched"}
+        finished = subprocess.run(
+            [sys.executable, "-m", "tulpar", "demo", "--port", str(port), "--data-dir", data_dir],
+            env={**env, "COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert finished.returncode == 1, finished.stdout + finished.stderr
+    assert finished.stderr.strip().splitlines() == [
+        f"error: port {port} on 127.0.0.1 is already in use (another `tulpar demo`?);"
+        " stop that or choose another port: --port N (make demo PORT=N)"
+    ]
+    assert "Tulpar demo is ready" not in finished.stdout
+    assert "Partner API key" not in finished.stdout
+    assert not data_dir.exists()
 
 
 def test_the_demo_command_serves_balances(

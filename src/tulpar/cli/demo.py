@@ -2,19 +2,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
+import socket
 from pathlib import Path
 
 import typer
 import uvicorn
 
-from tulpar.cli.common import console, exit_normally_on_sigterm
+from tulpar.app import create_app
+from tulpar.cli.common import console, errors, exit_normally_on_sigterm
 from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker, libpq_url, transaction
 from tulpar.demo import carrier as demo_carrier
 from tulpar.demo import seed
 from tulpar.migrations_runner import upgrade
-from tulpar.web.app import create_app
 from tulpar.worker import run_worker
 
 
@@ -25,6 +27,7 @@ def demo(
     seed_only: bool = typer.Option(False, help="Prepare the database and exit"),
 ) -> None:
     """The main job: migrate, load demo data, run web + worker, print where to look."""
+    listener = None if seed_only else _listen(host, port)
     if data_dir is not None:
         os.environ["TULPAR_DATA_DIR"] = str(data_dir.expanduser().resolve())
     base = f"http://{host}:{port}"
@@ -61,18 +64,40 @@ def demo(
         soft_wrap=True,
         highlight=False,
     )
-    if seed_only:
+    if listener is None:
         return
     exit_normally_on_sigterm()
-    asyncio.run(_run_web_and_worker(host=host, port=port, carrier=carrier))
+    with listener:
+        asyncio.run(_run_web_and_worker(listener, host=host, port=port, carrier=carrier))
 
 
-async def _run_web_and_worker(*, host: str, port: int, carrier: demo_carrier.DemoCarrier) -> None:
+def _listen(host: str, port: int) -> socket.socket:
+    """Take the web port first: a busy port fails here, before the database is touched or a
+    banner promises a server that cannot start. The web app is then served on this socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            problem = (
+                f"port {port} on {host} is already in use (another `tulpar demo`?);"
+                " stop that or choose another port: --port N (make demo PORT=N)"
+            )
+        else:
+            problem = f"cannot listen on {host}:{port}: {error.strerror or error}"
+        errors.print(f"[red]error:[/red] {problem}", soft_wrap=True, highlight=False)
+        raise typer.Exit(1) from None
+
+
+async def _run_web_and_worker(
+    listener: socket.socket, *, host: str, port: int, carrier: demo_carrier.DemoCarrier
+) -> None:
+    # host and port only label uvicorn's log lines; it serves on the listener.
     server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port, log_level="info"))
     worker_task = asyncio.create_task(run_worker(concurrency=4))
     carrier_task = asyncio.create_task(carrier.serve())
     try:
-        await server.serve()
+        await server.serve(sockets=[listener])
     finally:
         carrier.stop()
         worker_task.cancel()

@@ -4,8 +4,8 @@ import typer
 import uvicorn
 
 from tulpar import worker as worker_module
-from tulpar.cli.common import exit_normally_on_sigterm
-from tulpar.web.app import create_app
+from tulpar.app import create_app
+from tulpar.cli.common import exit_normally_on_sigterm, schema_required
 
 
 def serve(
@@ -19,4 +19,5 @@ def serve(
 
 def worker(concurrency: int = typer.Option(4, help="Jobs run at once")) -> None:
     """Run background jobs (procrastinate), including periodic ones."""
-    worker_module.main(concurrency=concurrency)
+    with schema_required():
+        worker_module.main(concurrency=concurrency)
