@@ -125,3 +125,11 @@ def test_a_missing_table_at_the_newest_migration_is_not_hidden(empty_database: s
     assert result.exit_code == 1
     assert isinstance(result.exception, ProgrammingError)
     assert "tulpar db upgrade" not in result.output
+
+
+def test_the_worker_on_an_empty_database_says_to_run_db_upgrade(empty_database: str) -> None:
+    result = runner.invoke(app, ["worker"])
+
+    assert result.exit_code == 1, result.output
+    assert result.output.strip().splitlines()[-1] == NOT_SET_UP
+    assert "Traceback" not in result.output
