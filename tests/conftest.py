@@ -15,10 +15,10 @@ os.environ.setdefault("TULPAR_DATA_DIR", str(Path(__file__).parent.parent / ".tu
 
 from tests.fixtures.database import fresh_database
 from tulpar import clock, db
+from tulpar.app import create_app
 from tulpar.config import get_settings
 from tulpar.migrations_runner import upgrade
 from tulpar.partner import service as partner_service
-from tulpar.web.app import create_app
 
 APP_TABLES_TRUNCATE = """
 DO $$ DECLARE names text;

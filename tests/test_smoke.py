@@ -13,7 +13,7 @@ pytestmark = pytest.mark.embedded_smoke
 def test_a_card_with_a_plan_shows_its_balance(session: Session) -> None:
     card, bundle = create_active_card(session)
 
-    balance = balance_service.balance_for(session, card.iccid)
+    balance = balance_service.balance_of(session, card)
 
     assert balance.state == "active"
     assert balance.data_bytes.remaining == bundle.data_bytes_granted

@@ -20,6 +20,7 @@ TASK_MODULES = [
     "tulpar.provisioning.tasks",
     "tulpar.order.tasks",
     "tulpar.payment.tasks",
+    "tulpar.fulfilment.tasks",
     "tulpar.job_recovery",
 ]
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card, create_plan
 from tulpar import clock
+from tulpar.api.balance import balance_out
 from tulpar.balance import service as balance_service
 from tulpar.bundle import service as bundle_service
 from tulpar.card import lifecycle
@@ -65,7 +66,7 @@ def test_validity_is_shown_in_kazakhstan_local_time(session: Session) -> None:
     plan = create_plan(session, validity_days=7)
     with clock.frozen(NOW):
         card, _ = create_active_card(session, plan=plan)
-        balance = balance_service.balance_of(session, card)
+        balance = balance_out(balance_service.balance_of(session, card))
 
     assert balance.validity_ends_at_local is not None
     assert balance.validity_ends_at_local.utcoffset() == timedelta(hours=5)

@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card
+from tulpar.app import create_app
 from tulpar.carrier_sim.server import app_in_thread, simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
 from tulpar.integrations.carrier.wire import BundleRequest
 from tulpar.models import UsageRecord
 from tulpar.partner import service as partner_service
-from tulpar.web.app import create_app
 
 
 def test_usage_records_for_active_cards_are_posted_and_rated(

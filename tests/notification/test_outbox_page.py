@@ -5,9 +5,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_card
+from tulpar.app import create_app
 from tulpar.config import get_settings
 from tulpar.notification import service
-from tulpar.web.app import create_app
 
 
 def test_the_outbox_lists_messages_newest_first(

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tulpar.web.app import create_app
+from tulpar.app import create_app
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_card, create_plan
-from tests.fixtures.payments import jobs, partner_headers, traveller_headers
+from tests.fixtures.payments import jobs, partner_headers, report_payment, traveller_headers
 from tulpar import clock
+from tulpar.app import create_app
 from tulpar.integrations.payments.protocol import ProviderPayment, ProviderStatus
 from tulpar.models import (
     CardState,
@@ -25,8 +26,6 @@ from tulpar.models import (
     Wallet,
 )
 from tulpar.order import service as order_service
-from tulpar.payment import service as payment_service
-from tulpar.web.app import create_app
 
 
 def _place(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
@@ -36,7 +35,7 @@ def _place(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
 
 
 def _succeed(session: Session, payment_id: int) -> str:
-    return payment_service.apply_status(
+    return report_payment(
         session, payment_id, ProviderPayment(reference="", status=ProviderStatus.succeeded)
     )
 
@@ -117,7 +116,7 @@ class TestAbandonedOrders:
         headers = partner_headers(session)
         order = _place(client, headers, card=card.iccid, plan="P")
         with clock.frozen(frozen_now + timedelta(minutes=25)):
-            payment_service.apply_status(
+            report_payment(
                 session,
                 order["payment"]["id"],
                 ProviderPayment(reference="", status=ProviderStatus.failed),

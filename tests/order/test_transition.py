@@ -1,4 +1,4 @@
-"""order.service.transition: the one way an order's state moves, atomic under races."""
+"""order.service.move: the one way an order's state moves, atomic under races."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from threading import Barrier
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_card
@@ -14,6 +14,7 @@ from tulpar import clock
 from tulpar.db import transaction
 from tulpar.models import CardState, Channel, Order, OrderEvent, OrderKind, OrderState
 from tulpar.order import service as order_service
+from tulpar.order.moves import TRANSITIONS, OrderMove
 
 
 def _order(session: Session) -> Order:
@@ -39,11 +40,10 @@ def _order(session: Session) -> Order:
 def test_a_transition_writes_its_event(session: Session) -> None:
     order = _order(session)
 
-    moved = order_service.transition(
+    moved = order_service.move(
         session,
         order.id,
-        from_states=[OrderState.awaiting_payment],
-        to_state=OrderState.payment_failed,
+        OrderMove.decline_payment,
         actor="webhook:sandbox",
         reason="Declined",
         details={"payment_id": 7},
@@ -64,29 +64,21 @@ def test_a_transition_writes_its_event(session: Session) -> None:
 def test_from_an_unexpected_state_nothing_changes(session: Session) -> None:
     order = _order(session)
 
-    moved = order_service.transition(
-        session,
-        order.id,
-        from_states=[OrderState.provisioning],
-        to_state=OrderState.completed,
-        actor="test",
-        reason="no",
+    moved = order_service.move(
+        session, order.id, OrderMove.start_provisioning, actor="test", reason="no"
     )
 
     assert moved is False
     assert session.scalars(select(OrderEvent)).all() == []
     assert order_service.get(session, order.id).state is OrderState.awaiting_payment
-    assert not order_service.transition(
-        session,
-        10**12,
-        from_states=[OrderState.paid],
-        to_state=OrderState.completed,
-        actor="test",
-        reason="no such order",
+    assert not order_service.move(
+        session, 10**12, OrderMove.expire, actor="test", reason="no such order"
     )
 
 
-def test_of_eight_concurrent_movers_exactly_one_wins(committed: sessionmaker[Session]) -> None:
+def test_of_eight_concurrent_payments_exactly_one_moves_the_order(
+    committed: sessionmaker[Session],
+) -> None:
     with transaction(committed) as session:
         order_id = _order(session).id
     start = Barrier(8)
@@ -94,11 +86,10 @@ def test_of_eight_concurrent_movers_exactly_one_wins(committed: sessionmaker[Ses
     def move(number: int) -> bool:
         with transaction(committed) as session:
             start.wait()
-            return order_service.transition(
+            return order_service.move(
                 session,
                 order_id,
-                from_states=[OrderState.awaiting_payment, OrderState.payment_failed],
-                to_state=OrderState.expired if number % 2 else OrderState.paid,
+                OrderMove.pay,
                 actor=f"mover-{number}",
                 reason="race",
             )
@@ -114,3 +105,20 @@ def test_of_eight_concurrent_movers_exactly_one_wins(committed: sessionmaker[Ses
     assert order is not None
     assert order.state is events[0].to_state
     assert events[0].from_state is OrderState.awaiting_payment
+
+
+def test_a_move_starts_only_from_the_states_its_kind_allows(session: Session) -> None:
+    topup = _order(session)
+    session.execute(update(Order).where(Order.id == topup.id).values(state=OrderState.paid))
+
+    # A top-up has nothing to provision: it cannot start provisioning, it completes at once.
+    assert not order_service.move(
+        session, topup.id, OrderMove.start_provisioning, actor="test", reason="no"
+    )
+    assert order_service.get(session, topup.id).state is OrderState.paid
+    assert order_service.move(session, topup.id, OrderMove.complete, actor="test", reason="ok")
+    assert order_service.get(session, topup.id).state is OrderState.completed
+    # A paid renewal completes only through provisioning.
+    complete = TRANSITIONS[OrderMove.complete]
+    assert not complete.allows(OrderKind.plan_renewal, OrderState.paid)
+    assert complete.allows(OrderKind.plan_renewal, OrderState.provisioning)

@@ -11,9 +11,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_card
+from tulpar.app import create_app
 from tulpar.models import CardState, Notification, NotificationState
 from tulpar.otp import service
-from tulpar.web.app import create_app
 from tulpar.worker import run_worker
 
 

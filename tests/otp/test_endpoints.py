@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_card, make_iccid
 from tulpar import clock
+from tulpar.app import create_app
 from tulpar.config import get_settings
 from tulpar.models import Card, CardState, Notification, OtpChallenge, TravellerToken
 from tulpar.otp import service
-from tulpar.web.app import create_app
 
 ACCEPTED = {
     "status": "accepted",

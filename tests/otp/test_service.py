@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_card
 from tulpar import clock
+from tulpar.api.dependencies import TravellerCaller
 from tulpar.config import get_settings
 from tulpar.errors import TulparError, UnauthorizedError
+from tulpar.kit import problems
 from tulpar.models import CardState, Notification, OtpChallenge, TravellerToken
 from tulpar.otp import service
-from tulpar.otp.dependencies import TravellerCaller
 from tulpar.otp.errors import OtpNotConfiguredError
-from tulpar.web import problems
 
 
 def _code(session: Session) -> str:
@@ -59,7 +59,7 @@ class TestTravellerToken:
         problems.install(app)
 
         @app.get("/whoami")
-        def whoami(caller: TravellerCaller) -> dict[str, int]:
+        def whoami(caller: TravellerCaller) -> dict[str, int | None]:
             return {"card_id": caller.card_id}
 
         client = TestClient(app)

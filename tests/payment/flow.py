@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_card, create_plan
 from tests.fixtures.payments import partner_headers
-from tulpar.models import CardState, Order, OrderEvent, Payment, WebhookEvent
+from tulpar.models import CardState, InboxMessage, Order, OrderEvent, Payment
 
 
 def seed(
@@ -79,7 +79,7 @@ def count(factory: sessionmaker[Session], sql: str, **params: Any) -> int:
 
 def webhook_rows(factory: sessionmaker[Session]) -> int:
     with factory() as session:
-        return int(session.scalar(select(func.count()).select_from(WebhookEvent)) or 0)
+        return int(session.scalar(select(func.count()).select_from(InboxMessage)) or 0)
 
 
 def provisioning_jobs(factory: sessionmaker[Session], order_id: int) -> int:

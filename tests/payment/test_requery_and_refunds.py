@@ -14,14 +14,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.fixtures.payments import STRIPE_WEBHOOK_SECRET, FakeStripeHttp, run_jobs
 from tests.payment.flow import order_state, payment_states, provisioning_jobs, seed, timeline
 from tulpar import clock
+from tulpar.app import create_app
 from tulpar.db import transaction
+from tulpar.fulfilment import requery
 from tulpar.integrations.payments import registry
 from tulpar.integrations.payments.stripe import StripeProvider
-from tulpar.models import LedgerEntry, OrderState, Payment, Refund, SandboxCharge, Wallet
+from tulpar.models import LedgerEntry, Payment, Refund, SandboxCharge, Wallet
 from tulpar.order import service as order_service
-from tulpar.payment import requery
+from tulpar.order.moves import OrderMove
 from tulpar.payment import service as payment_service
-from tulpar.web.app import create_app
 
 
 @pytest.fixture
@@ -43,19 +44,17 @@ def _place(api: TestClient, headers: dict[str, str], iccid: str, **extra: Any) -
 def _fail_over(order_id: int, factory: sessionmaker[Session]) -> None:
     """What provisioning does when the carrier refuses for good."""
     with transaction(factory) as session:
-        order_service.transition(
+        order_service.move(
             session,
             order_id,
-            from_states=[OrderState.paid],
-            to_state=OrderState.provisioning,
+            OrderMove.start_provisioning,
             actor="test",
             reason="start",
         )
-        order_service.transition(
+        order_service.move(
             session,
             order_id,
-            from_states=[OrderState.provisioning],
-            to_state=OrderState.provisioning_failed,
+            OrderMove.fail_provisioning,
             actor="test",
             reason="number recycled",
         )
@@ -254,7 +253,7 @@ def test_a_refused_refund_opens_one_support_ticket_with_the_timeline(
         tickets = session.scalars(select(Ticket)).all()
     assert (refund.state.value, refund.failure_message) == ("failed", "card closed")
     assert [(t.kind.value, t.order_id) for t in tickets] == [("refund_failed", order["id"])]
-    assert tickets[0].subject == f"Order {order['id']}: refund of KZT3,500.00 failed (card closed)"
+    assert tickets[0].subject == f"Order {order['id']}: refund of 3,500 KZT failed (card closed)"
     assert [entry["to_state"] for entry in tickets[0].timeline] == [
         "awaiting_payment",
         "paid",

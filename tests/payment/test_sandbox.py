@@ -40,16 +40,16 @@ def test_pay_on_the_hosted_page_then_signed_webhooks_mark_the_order_paid_once(
 
     shown = httpx.get(f"{server}{page}", timeout=10)
     assert shown.status_code == 200
-    assert "KZT3,500.00" in shown.text
-    assert "¥52.00" in shown.text
-    assert "US$7.00" in shown.text
+    assert "3,500 KZT" in shown.text
+    assert "52 CNY" in shown.text
+    assert "7 USD" in shown.text
     click(server, page, "pay")
     click(server, page, "pay")  # a double click schedules nothing more
 
     ran = run_jobs(committed)
 
     assert ran.count("payment.deliver_sandbox_webhook") == 2  # processing, succeeded
-    assert ran.count("payment.process_webhook") == 2
+    assert ran.count("inbox.handle") == 2
     assert order_state(committed, order["id"]) == "paid"
     assert timeline(committed, order["id"]) == [
         (None, "awaiting_payment"),
@@ -58,7 +58,7 @@ def test_pay_on_the_hosted_page_then_signed_webhooks_mark_the_order_paid_once(
     assert payment_states(committed, order["id"]) == ["succeeded"]
     assert provisioning_jobs(committed, order["id"]) == 1
     assert count(committed, "SELECT count(*) FROM sandbox_charges") == 1
-    assert count(committed, "SELECT count(*) FROM webhook_events WHERE handled_at IS NULL") == 0
+    assert count(committed, "SELECT count(*) FROM inbox_messages WHERE handled_at IS NULL") == 0
     assert "已支付 Paid" in httpx.get(f"{server}{page}", timeout=10).text
 
 
@@ -78,7 +78,7 @@ def test_duplicated_and_reordered_deliveries_change_the_order_once(
 
     assert ran.count("payment.deliver_sandbox_webhook") == 10  # 2 events x 5 copies
     assert webhook_rows(committed) == 2  # stored once per event id
-    assert ran.count("payment.process_webhook") == 2
+    assert ran.count("inbox.handle") == 2
     assert order_state(committed, order["id"]) == "paid"
     assert timeline(committed, order["id"]) == [
         (None, "awaiting_payment"),

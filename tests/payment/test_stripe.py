@@ -21,13 +21,14 @@ from tests.payment.flow import (
     timeline,
     webhook_rows,
 )
+from tulpar.app import create_app
 from tulpar.db import transaction
 from tulpar.integrations.payments import registry
 from tulpar.integrations.payments.stripe import StripeProvider
-from tulpar.models import OrderState, Payment, Refund
+from tulpar.models import Payment, Refund
 from tulpar.order import service as order_service
+from tulpar.order.moves import OrderMove
 from tulpar.payment import service as payment_service
-from tulpar.web.app import create_app
 
 
 @pytest.fixture
@@ -200,12 +201,11 @@ def test_a_refund_goes_to_stripe_after_commit_with_its_own_key(
     api.post("/webhooks/stripe", content=body, headers=signed)
     run_jobs(committed)
     with transaction(committed) as session:
-        for target in (OrderState.provisioning, OrderState.provisioning_failed):
-            assert order_service.transition(
+        for move in (OrderMove.start_provisioning, OrderMove.fail_provisioning):
+            assert order_service.move(
                 session,
                 order["id"],
-                from_states=[OrderState.paid, OrderState.provisioning],
-                to_state=target,
+                move,
                 actor="test",
                 reason="carrier refused",
             )

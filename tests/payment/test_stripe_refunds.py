@@ -20,16 +20,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.fixtures.payments import STRIPE_WEBHOOK_SECRET, FakeStripeHttp, run_jobs, stripe_signed
 from tests.payment.flow import order_state, seed, timeline, webhook_rows
 from tulpar import clock
+from tulpar.app import create_app
 from tulpar.db import transaction
+from tulpar.fulfilment import requery
+from tulpar.fulfilment import tasks as fulfilment_tasks
 from tulpar.integrations.payments import registry
 from tulpar.integrations.payments.protocol import EventKind
 from tulpar.integrations.payments.stripe import StripeProvider
-from tulpar.models import OrderState, Refund, RefundState, Ticket, WebhookEvent
+from tulpar.models import InboxMessage, Refund, RefundState, Ticket
 from tulpar.order import service as order_service
-from tulpar.payment import requery
+from tulpar.order.moves import OrderMove
 from tulpar.payment import service as payment_service
-from tulpar.payment import tasks as payment_tasks
-from tulpar.web.app import create_app
 
 
 @dataclass
@@ -113,7 +114,7 @@ def _tickets(factory: sessionmaker[Session]) -> list[tuple[str, int | None]]:
 
 def _outcomes(factory: sessionmaker[Session]) -> list[str | None]:
     with factory() as session:
-        return list(session.scalars(select(WebhookEvent.outcome).order_by(WebhookEvent.id)))
+        return list(session.scalars(select(InboxMessage.outcome).order_by(InboxMessage.id)))
 
 
 def _refund_requested(factory: sessionmaker[Session], api: TestClient) -> int:
@@ -131,12 +132,11 @@ def _refund_requested(factory: sessionmaker[Session], api: TestClient) -> int:
     )
     run_jobs(factory)
     with transaction(factory) as session:
-        for target in (OrderState.provisioning, OrderState.provisioning_failed):
-            assert order_service.transition(
+        for move in (OrderMove.start_provisioning, OrderMove.fail_provisioning):
+            assert order_service.move(
                 session,
                 order["id"],
-                from_states=[OrderState.paid, OrderState.provisioning],
-                to_state=target,
+                move,
                 actor="test",
                 reason="carrier refused",
             )
@@ -222,7 +222,7 @@ def test_a_failed_refund_webhook_opens_one_ticket_and_a_late_success_does_not_fl
     assert _tickets(committed) == [("refund_failed", order_id)]
     with committed() as session:
         subject = session.scalars(select(Ticket.subject)).one()
-    assert subject == f"Order {order_id}: refund of KZT3,500.00 failed (lost_or_stolen_card)"
+    assert subject == f"Order {order_id}: refund of 3,500 KZT failed (lost_or_stolen_card)"
 
 
 def test_a_webhook_that_overtakes_the_answer_finds_the_refund_by_our_key(
@@ -327,7 +327,7 @@ def _refund_gets(stripe_http: SlowRefundsStripeHttp) -> int:
 
 def _ask_refunds(factory: sessionmaker[Session], *, after: timedelta) -> dict[str, int]:
     return requery.run_refunds(
-        now=clock.now() + after, quiet_for=payment_tasks.REFUND_QUIET_FOR, factory=factory
+        now=clock.now() + after, quiet_for=fulfilment_tasks.REFUND_QUIET_FOR, factory=factory
     )
 
 

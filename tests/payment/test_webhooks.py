@@ -22,8 +22,8 @@ from tests.payment.flow import (
     webhook_rows,
 )
 from tulpar import clock
-from tulpar.models import Payment, Refund, SandboxCharge, WebhookEvent
-from tulpar.web.app import create_app
+from tulpar.app import create_app
+from tulpar.models import InboxMessage, Payment, Refund, SandboxCharge
 
 
 @pytest.fixture
@@ -177,9 +177,9 @@ def test_a_second_attempt_that_also_succeeds_is_refunded_not_applied(
 
     _send(api, _event("evt_2_ok", "payment.succeeded", second))
     _send(api, _event("evt_1_ok", "payment.succeeded", first))
-    ran = run_jobs(committed, names=("payment.process_webhook", "payment.refund"))
+    ran = run_jobs(committed, names=("inbox.handle", "payment.refund"))
 
-    assert ran == ["payment.process_webhook", "payment.process_webhook", "payment.refund"]
+    assert ran == ["inbox.handle", "inbox.handle", "payment.refund"]
     assert order_state(committed, order["id"]) == "paid"
     assert timeline(committed, order["id"]) == [
         (None, "awaiting_payment"),
@@ -264,7 +264,7 @@ def test_five_workers_handling_the_same_news_at_once_move_the_order_once(
     from concurrent.futures import ThreadPoolExecutor
     from threading import Barrier
 
-    from tulpar.payment.tasks import process_webhook
+    from tulpar.fulfilment.tasks import handle_inbox_message
 
     iccid, headers = seed(committed)
     order = _place(api, headers, iccid)
@@ -275,7 +275,7 @@ def test_five_workers_handling_the_same_news_at_once_move_the_order_once(
 
     def handle(webhook_event_id: int) -> None:
         start.wait()
-        process_webhook(webhook_event_id=webhook_event_id)
+        handle_inbox_message(message_id=webhook_event_id)
 
     with ThreadPoolExecutor(5) as pool:
         list(pool.map(handle, range(1, 6)))
@@ -287,6 +287,6 @@ def test_five_workers_handling_the_same_news_at_once_move_the_order_once(
     assert provisioning_jobs(committed, order["id"]) == 1
     with committed() as session:
         outcomes = sorted(
-            str(outcome) for outcome in session.scalars(select(WebhookEvent.outcome)).all()
+            str(outcome) for outcome in session.scalars(select(InboxMessage.outcome)).all()
         )
     assert outcomes == ["already succeeded"] * 4 + ["order paid"]

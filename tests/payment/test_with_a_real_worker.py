@@ -76,6 +76,6 @@ def test_a_top_up_paid_on_the_sandbox_page_completes_once(
         ).scalar_one()
         assert failed == 0
         webhooks = session.execute(
-            text("SELECT count(*), count(handled_at) FROM webhook_events")
+            text("SELECT count(*), count(handled_at) FROM inbox_messages")
         ).one()
         assert tuple(webhooks) == (2, 2)

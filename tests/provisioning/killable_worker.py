@@ -7,10 +7,10 @@ import os
 import sys
 import time
 
+from tulpar.fulfilment import tasks
 from tulpar.integrations.carrier import use_carrier
 from tulpar.integrations.carrier.http import HttpCarrier
 from tulpar.integrations.carrier.protocol import ApplyBundleRequest, CarrierResponse
-from tulpar.provisioning import tasks
 
 
 class CarrierThenHang(HttpCarrier):

@@ -19,6 +19,7 @@ from tests.provisioning.conftest import (
 )
 from tulpar.carrier_sim.server import simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
+from tulpar.fulfilment import tasks
 from tulpar.jobs import defer_in_transaction
 from tulpar.models import (
     Bundle,
@@ -27,13 +28,13 @@ from tulpar.models import (
     LedgerEntry,
     Notification,
     OrderEvent,
-    OrderState,
     Provisioning,
     ProvisioningAttempt,
     Receipt,
 )
 from tulpar.order import service as order_service
-from tulpar.provisioning import service, tasks
+from tulpar.order.moves import OrderMove
+from tulpar.provisioning import service
 
 
 def _prepare(
@@ -124,11 +125,10 @@ class TestHappyPath:
     ) -> None:
         order_id, card_id, _ = _prepare(committed)
         with committed() as session:
-            assert order_service.transition(
+            assert order_service.move(
                 session,
                 order_id,
-                from_states=[OrderState.paid],
-                to_state=OrderState.refunded,
+                OrderMove.refund,
                 actor="test",
                 reason="refunded by support before provisioning",
             )

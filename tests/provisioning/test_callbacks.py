@@ -23,16 +23,20 @@ from tests.provisioning.conftest import (
 )
 from tests.provisioning.fakes import ScriptedCarrier
 from tulpar import clock
+from tulpar.app import create_app
 from tulpar.carrier_sim.server import app_in_thread, simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
 from tulpar.db import transaction
+from tulpar.fulfilment import inbox as fulfilment_inbox
+from tulpar.fulfilment import provisioning as fulfilment_provisioning
+from tulpar.fulfilment import tasks
+from tulpar.inbox import service as inbox_service
 from tulpar.integrations.carrier import use_carrier
 from tulpar.integrations.carrier.protocol import CarrierResponse, CarrierStatus
 from tulpar.integrations.carrier.wire import SIGNATURE_HEADER
 from tulpar.integrations.signature import sign
-from tulpar.models import CarrierCall, CarrierCallback, Provisioning
-from tulpar.provisioning import callbacks, service, tasks
-from tulpar.web.app import create_app
+from tulpar.models import CarrierCall, InboxMessage, Provisioning
+from tulpar.provisioning import callbacks, service
 
 
 def _event(reference: str, *, event_id: str = "evt_1", status: str = "applied") -> bytes:
@@ -77,9 +81,14 @@ class TestTheCallbackEndpoint:
 
         assert (first.status_code, first.json()) == (202, {"accepted": True, "duplicate": False})
         assert {(r.status_code, r.json()["duplicate"]) for r in replays} == {(202, True)}
-        stored = session.scalars(select(CarrierCallback)).one()
-        assert (stored.event_id, stored.reference, stored.status) == ("evt_1", "order-1", "applied")
-        assert _jobs(session, callbacks.HANDLE_TASK) == 1
+        stored = session.scalars(select(InboxMessage)).one()
+        assert (stored.source, stored.external_id, stored.subject, stored.kind) == (
+            "carrier",
+            "evt_1",
+            "order-1",
+            "applied",
+        )
+        assert _jobs(session, inbox_service.HANDLE_TASK) == 1
 
     @pytest.mark.parametrize(
         "forge",
@@ -103,8 +112,8 @@ class TestTheCallbackEndpoint:
 
         assert response.status_code == 401
         assert response.json()["code"] == "invalid_carrier_signature"
-        assert count(session, CarrierCallback) == 0
-        assert _jobs(session, callbacks.HANDLE_TASK) == 0
+        assert count(session, InboxMessage) == 0
+        assert _jobs(session, inbox_service.HANDLE_TASK) == 0
 
     def test_a_signed_body_that_is_not_an_event_is_refused(
         self, client: TestClient, session: Session
@@ -118,7 +127,7 @@ class TestTheCallbackEndpoint:
         )
 
         assert (response.status_code, response.json()["code"]) == (422, "invalid_input")
-        assert count(session, CarrierCallback) == 0
+        assert count(session, InboxMessage) == 0
 
     def test_without_a_secret_callbacks_are_refused(
         self,
@@ -137,7 +146,7 @@ class TestTheCallbackEndpoint:
             503,
             "carrier_callbacks_disabled",
         )
-        assert count(session, CarrierCallback) == 0
+        assert count(session, InboxMessage) == 0
 
 
 def _pending_order(factory: sessionmaker[Session], carrier: ScriptedCarrier) -> tuple[int, int]:
@@ -170,8 +179,8 @@ class TestCallbackAndPollingRace:
             body = _event(f"order-{order_id}")
             assert callbacks.receive(session, body=body, signature=sign(CALLBACK_SECRET, body))
         with transaction(committed) as session:
-            callback_id = session.scalars(select(CarrierCallback.id)).one()
-            planned = service.begin_call(session, order_id, now=clock.now())
+            callback_id = session.scalars(select(InboxMessage.id)).one()
+            planned = fulfilment_provisioning.begin(session, order_id, now=clock.now())
         assert planned is not None
         assert planned.call is CarrierCall.get_status
 
@@ -181,14 +190,16 @@ class TestCallbackAndPollingRace:
         def by_callback() -> None:
             start.wait(timeout=5)
             with transaction(committed) as session:
-                outcomes.append(callbacks.handle(session, callback_id))
+                outcomes.append(fulfilment_inbox.handle(session, callback_id))
 
         def by_poll() -> None:
             start.wait(timeout=5)
             answer = CarrierResponse(reference=planned.reference, status=CarrierStatus.applied)
             with transaction(committed) as session:
                 outcomes.append(
-                    service.record_answer(session, planned, answer=answer, now=clock.now())
+                    fulfilment_provisioning.record_answer(
+                        session, planned, answer=answer, now=clock.now()
+                    )
                 )
 
         threads = [threading.Thread(target=by_callback), threading.Thread(target=by_poll)]
@@ -206,7 +217,7 @@ class TestCallbackAndPollingRace:
                 "sms": 1,
                 "tickets": 0,
             }
-            callback = session.scalars(select(CarrierCallback)).one()
+            callback = session.scalars(select(InboxMessage)).one()
             assert callback.handled_at is not None
             assert callback.outcome in {"completed", "already_settled"}
 
@@ -240,7 +251,7 @@ class TestAsynchronousCompletionEndToEnd:
         with committed() as session:
             provisioning = session.scalars(select(Provisioning)).one()
             assert (provisioning.completed_via, provisioning.attempts) == ("callback", 1)
-            assert count(session, CarrierCallback, outcome="completed") == 1
+            assert count(session, InboxMessage, outcome="completed") == 1
             # The poll that was waiting as a fallback was cancelled: it holds no card lock.
             polls = session.execute(
                 text(
@@ -279,4 +290,4 @@ class TestAsynchronousCompletionEndToEnd:
         with committed() as session:
             provisioning = session.scalars(select(Provisioning)).one()
             assert provisioning.completed_via == "poll"
-            assert count(session, CarrierCallback) == 0
+            assert count(session, InboxMessage) == 0

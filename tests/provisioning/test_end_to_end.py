@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card, create_plan
 from tests.provisioning.conftest import CALLBACK_SECRET, count, run_jobs_until
+from tulpar.app import create_app
 from tulpar.carrier_sim.server import app_in_thread, simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
 from tulpar.kit.format import local_time
 from tulpar.models import Bundle, Card, Notification, Provisioning, Receipt
 from tulpar.partner import service as partner_service
-from tulpar.app import create_app
 
 
 def test_a_renewal_paid_in_the_sandbox_is_provisioned_confirmed_and_receipted(

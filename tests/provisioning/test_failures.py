@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +26,8 @@ from tests.provisioning.fakes import ScriptedCarrier
 from tulpar import clock
 from tulpar.carrier_sim.server import simulator_in_thread
 from tulpar.carrier_sim.settings import Outage, SimulatorSettings
+from tulpar.fulfilment import provisioning as fulfilment_provisioning
+from tulpar.fulfilment import tasks
 from tulpar.integrations.carrier import use_carrier
 from tulpar.integrations.carrier.protocol import (
     ApplyBundleRequest,
@@ -42,7 +43,7 @@ from tulpar.models import (
     Refund,
     Ticket,
 )
-from tulpar.provisioning import service, settlement, tasks
+from tulpar.provisioning import service, settlement
 from tulpar.provisioning.settlement import Settled
 
 FAST_RETRIES = {"provisioning_backoff_base_seconds": 0.05, "provisioning_backoff_max_seconds": 0.2}
@@ -79,11 +80,20 @@ class TestOutages:
         self, committed: sessionmaker[Session], configure: Callable[..., None]
     ) -> None:
         order_id, card_id, _ = _queued_order(committed)
-        with simulator_in_thread(SimulatorSettings(outages=(Outage(0, 0.5),))) as simulator:
+        carrier_seconds = [0.0]  # the simulator's clock: the outage ends when the test says
+
+        def end_the_outage_once_refused(session: Session) -> bool:
+            if "unavailable" in _attempt_outcomes(session, order_id):
+                carrier_seconds[0] = 60.0
+            return _settled("completed")(session)
+
+        with simulator_in_thread(
+            SimulatorSettings(outages=(Outage(0, 30),)), clock=lambda: carrier_seconds[0]
+        ) as simulator:
             configure(
                 carrier_url=simulator.url, provisioning_retry_window_seconds=20, **FAST_RETRIES
             )
-            run_jobs_until(committed, _settled("completed"))
+            run_jobs_until(committed, end_the_outage_once_refused)
             assert simulator.book.applications == {f"order-{order_id}": 1}
 
         assert order_state(committed, order_id) == "completed"
@@ -145,7 +155,9 @@ class TestOutages:
 
             # Settling again (a late callback, a stray job) changes nothing.
             provisioning = session.scalars(select(Provisioning).with_for_update()).one()
-            again = settlement.fail(session, provisioning, reason="again", now=clock.now())
+            again = fulfilment_provisioning.on_settlement(
+                session, settlement.fail(session, provisioning, reason="again", now=clock.now())
+            )
             assert again is Settled.already_settled
             session.commit()
             assert outcome_counts(session, order_id, card_id) == {
@@ -314,11 +326,13 @@ def test_a_bundle_the_carrier_accepted_is_awaited_past_the_window_with_a_ticket(
         apply_status=CarrierStatus.pending, status_answer=CarrierStatus.pending
     )
 
+    accepted_at = clock.now()
     with use_carrier(carrier):
-        tasks.apply(order_id=order_id)  # accepted: pending
-        time.sleep(0.25)
-        tasks.apply(order_id=order_id)  # still pending after the window
-        tasks.apply(order_id=order_id)  # and again: one ticket only
+        with clock.frozen(accepted_at):
+            tasks.apply(order_id=order_id)  # accepted: pending
+        with clock.frozen(accepted_at + timedelta(seconds=1)):
+            tasks.apply(order_id=order_id)  # still pending after the window
+            tasks.apply(order_id=order_id)  # and again: one ticket only
 
     assert order_state(committed, order_id) == "provisioning"
     with committed() as session:

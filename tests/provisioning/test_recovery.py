@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from tests.fixtures.factories import create_active_card, create_plan
 from tests.provisioning.conftest import create_paid_order
 from tulpar import clock
+from tulpar.fulfilment import provisioning as fulfilment_provisioning
 from tulpar.models import Provisioning
-from tulpar.provisioning import service, settlement
+from tulpar.provisioning import settlement
 from tulpar.provisioning.settlement import backoff_seconds
 
 
@@ -41,7 +42,7 @@ class TestScheduling:
         plan = create_plan(session)
         card, _ = create_active_card(session, plan=plan)
         order = create_paid_order(session, card=card, plan=plan)
-        assert service.begin_call(session, order.id, now=clock.now()) is not None
+        assert fulfilment_provisioning.begin(session, order.id, now=clock.now()) is not None
         provisioning = session.scalars(select(Provisioning)).one()
 
         settlement.schedule(session, provisioning, due_at=clock.now(), now=clock.now())

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card, create_plan
 from tests.provisioning.conftest import CALLBACK_SECRET, count, run_jobs_until
+from tulpar.app import create_app
 from tulpar.carrier_sim.server import app_in_thread, simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
 from tulpar.kit.format import local_time
 from tulpar.models import Bundle, Card, Channel, Notification, Receipt
-from tulpar.app import create_app
 
 
 def _sms(factory: sessionmaker[Session], card_id: int, template: str) -> list[str]:
@@ -76,7 +76,7 @@ def test_otp_order_pay_provision_confirm_and_verify_the_receipt(
             assert placed.json()["channel"] == "web"
             order_id = placed.json()["id"]
             pay_page = placed.json()["payment"]["next_action"]["url"]
-            assert "KZT3,500.00" in httpx.get(pay_page).text
+            assert "3,500 KZT" in httpx.get(pay_page).text
             assert httpx.post(pay_page, data={"decision": "pay"}).status_code == 303
 
             run_jobs_until(

@@ -265,7 +265,7 @@ def test_the_balance_says_as_of_when_the_newest_rated_usage_occurred(
     session: Session, frozen_now: datetime
 ) -> None:
     card, _ = create_active_card(session, days_ago=1)
-    assert balance_service.balance_for(session, card.iccid).usage_as_of is None
+    assert balance_service.balance_of(session, card).usage_as_of is None
 
     usage_service.ingest(
         session,
@@ -276,7 +276,7 @@ def test_the_balance_says_as_of_when_the_newest_rated_usage_occurred(
         ],
     )
 
-    balance = balance_service.balance_for(session, card.iccid)
+    balance = balance_service.balance_of(session, card)
     assert balance.usage_as_of == frozen_now - HOUR
     assert balance.data_bytes.remaining == balance.data_bytes.granted - 3  # type: ignore[operator]
 
@@ -290,14 +290,14 @@ def test_usage_as_of_counts_records_on_unlimited_allowances_and_in_overage(
     )
 
     usage_service.ingest(session, [record(card, "a", 5, frozen_now - 3 * HOUR)])
-    assert balance_service.balance_for(session, card.iccid).usage_as_of == frozen_now - 3 * HOUR
+    assert balance_service.balance_of(session, card).usage_as_of == frozen_now - 3 * HOUR
 
     # no bundle before the unlimited one started: all overage, and the newest record
     usage_service.ingest(session, [record(card, "b", 5, frozen_now - 2 * DAY)])
-    assert balance_service.balance_for(session, card.iccid).usage_as_of == frozen_now - 3 * HOUR
+    assert balance_service.balance_of(session, card).usage_as_of == frozen_now - 3 * HOUR
     usage_service.ingest(session, [record(card, "c", 7, frozen_now - HOUR, kind="sms")])
     assert overages(session) == {"b": 5, "c": 7}
-    assert balance_service.balance_for(session, card.iccid).usage_as_of == frozen_now - HOUR
+    assert balance_service.balance_of(session, card).usage_as_of == frozen_now - HOUR
 
 
 def _rated_by_rounds(session: Session, card: Card, times: list[datetime]) -> bool:

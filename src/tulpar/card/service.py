@@ -42,6 +42,13 @@ def find(session: Session, reference: str | Iccid | Msisdn, *, for_update: bool 
     return card
 
 
+def get(session: Session, card_id: int) -> Card:
+    card = repository.get(session, card_id)
+    if card is None:
+        raise CardNotFoundError()
+    return card
+
+
 def get_for_update(session: Session, card_id: int) -> Card:
     card = repository.get(session, card_id, for_update=True)
     if card is None:

@@ -26,6 +26,10 @@ def all_plans(session: Session) -> list[Plan]:
     return repository.all_plans(session)
 
 
+def codes_by_id(session: Session) -> dict[int, str]:
+    return repository.codes_by_id(session)
+
+
 def get_plan(session: Session, code: str) -> Plan:
     plan = repository.by_code(session, code.strip().upper())
     if plan is None:

@@ -7,6 +7,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from tulpar import clock
+from tulpar.auth import service as auth_service
 from tulpar.balance import service as balance_service
 from tulpar.card import importer
 from tulpar.cli.common import command_transaction, console, errors
@@ -73,10 +74,12 @@ def import_cards(file: Path = typer.Argument(..., exists=True, dir_okay=False)) 
 def show(card: str = typer.Argument(..., help="ICCID or phone number")) -> None:
     """State, validity (local time), allowances, wallet and bundles of one card."""
     with command_transaction() as session:
-        balance = balance_service.balance_for(session, card)
+        balance = balance_service.balance_for(session, auth_service.command_line(), card)
     console.print(f"[bold]{balance.iccid}[/bold]  {balance.msisdn or ''}  state: {balance.state}")
-    if balance.validity_ends_at_local is not None:
-        console.print(f"valid until {balance.validity_ends_at_local:%Y-%m-%d %H:%M} (UTC+5)")
+    if balance.validity_ends_at is not None:
+        console.print(
+            f"valid until {clock.to_local(balance.validity_ends_at):%Y-%m-%d %H:%M} (UTC+5)"
+        )
     console.print(
         "data: "
         + _allowance(balance.data_bytes.unlimited, balance.data_bytes.remaining, format_data)

@@ -5,6 +5,7 @@ from tulpar.models.base import Base
 from tulpar.models.bundle import Bundle, BundleState
 from tulpar.models.card import Card, CardState
 from tulpar.models.idempotency import IdempotencyKey
+from tulpar.models.inbox import InboxMessage
 from tulpar.models.ledger import LedgerAccount, LedgerCause, LedgerEntry
 from tulpar.models.notification import Notification, NotificationState
 from tulpar.models.order import Order, OrderEvent, OrderKind, OrderState
@@ -18,12 +19,10 @@ from tulpar.models.payment import (
     RefundState,
     SandboxCharge,
     SandboxDecision,
-    WebhookEvent,
 )
 from tulpar.models.plan import Channel, Plan, PlanPrice, RenewalPolicy
 from tulpar.models.provisioning import (
     CarrierCall,
-    CarrierCallback,
     Provisioning,
     ProvisioningAttempt,
     ProvisioningState,
@@ -48,9 +47,9 @@ __all__ = [
     "Card",
     "CardState",
     "CarrierCall",
-    "CarrierCallback",
     "Channel",
     "IdempotencyKey",
+    "InboxMessage",
     "LedgerAccount",
     "LedgerCause",
     "LedgerEntry",
@@ -87,5 +86,4 @@ __all__ = [
     "UsageRecord",
     "UsageThresholdEvent",
     "Wallet",
-    "WebhookEvent",
 ]

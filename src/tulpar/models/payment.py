@@ -105,30 +105,6 @@ class Refund(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class WebhookEvent(Base):
-    """An inbound provider webhook, stored before anything else happens; the
-    ``payment.process_webhook`` job handles it once and stamps ``handled_at``."""
-
-    __tablename__ = "webhook_events"
-    __table_args__ = (
-        UniqueConstraint("provider", "event_id"),
-        Index(
-            "ix_webhook_events_unhandled",
-            "received_at",
-            postgresql_where=text("handled_at IS NULL"),
-        ),
-    )
-
-    id: Mapped[int] = identity_pk()
-    provider: Mapped[str] = mapped_column(String(16))
-    event_id: Mapped[str] = mapped_column(String(255))
-    event_type: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    received_at: Mapped[datetime]
-    handled_at: Mapped[datetime | None]
-    outcome: Mapped[str | None] = mapped_column(Text)
-
-
 class SandboxDecision(enum.StrEnum):
     paid = "paid"
     declined = "declined"

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tulpar.models.base import Base, created_at_column, identity_pk, str_enum
@@ -85,26 +83,3 @@ class ProvisioningAttempt(Base):
     message: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-
-
-class CarrierCallback(Base):
-    """A signed status callback from the carrier, stored before anything else happens; the
-    ``provisioning.handle_callback`` job handles it once and stamps ``handled_at``."""
-
-    __tablename__ = "carrier_callbacks"
-    __table_args__ = (
-        Index(
-            "ix_carrier_callbacks_unhandled",
-            "received_at",
-            postgresql_where=text("handled_at IS NULL"),
-        ),
-    )
-
-    id: Mapped[int] = identity_pk()
-    event_id: Mapped[str] = mapped_column(String(100), unique=True)
-    reference: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(24))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    received_at: Mapped[datetime]
-    handled_at: Mapped[datetime | None]
-    outcome: Mapped[str | None] = mapped_column(Text)

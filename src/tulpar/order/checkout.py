@@ -1,5 +1,5 @@
-"""Placing an order: who may buy what for which card, at which frozen price, and starting
-its first payment attempt."""
+"""Placing an order: who may buy what for which card, at which frozen price. Starting its
+payment is fulfilment's (:mod:`tulpar.fulfilment.checkout`)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from tulpar import clock
+from tulpar.auth import service as auth_service
+from tulpar.auth.identity import Caller
 from tulpar.card import service as card_service
 from tulpar.catalog import service as catalog_service
 from tulpar.config import get_settings
 from tulpar.errors import CardNotFoundError, InvalidInputError, TulparError
-from tulpar.models import Order, OrderKind, OrderState, Payment, PaymentProviderName, Plan
+from tulpar.models import Order, OrderKind, OrderState, PaymentProviderName, Plan
 from tulpar.money import Money
 from tulpar.order import repository
 from tulpar.order import service as order_service
-from tulpar.order.callers import OrderCaller
-from tulpar.payment import service as payment_service
+from tulpar.order.moves import OPEN_FOR_PAYMENT, OrderMove
 from tulpar.wallet.service import WALLET_CURRENCY
 
 TOPUP_MIN_MINOR = 100_00
@@ -66,16 +67,17 @@ class OrderRequest:
     promo_code: str | None
 
 
-def place(session: Session, caller: OrderCaller, request: OrderRequest) -> tuple[Order, Payment]:
-    """Check, freeze the price, record the order and start paying. Refusals raise before
-    anything is written."""
+def place(session: Session, caller: Caller, request: OrderRequest) -> Order:
+    """Check, freeze the price and record the order. Refusals raise before anything is
+    written."""
+    auth_service.ensure_may_buy(caller)
     now = clock.now()
     card = card_service.find(session, request.card)
     if caller.card_id is not None and card.id != caller.card_id:
         raise CardNotFoundError()
     card_service.ensure_renewable(card, now=now)
     if request.promo_code:
-        # Promotions arrive with their own issue; until then no code is known.
+        # No promotion exists yet, so no code can match one.
         raise PromoCodeUnknownError(f"The code {request.promo_code!r} is not a known promotion")
     plan, price = _price(session, caller, request, now=now)
     _check_payment_method(request, price)
@@ -110,56 +112,43 @@ def place(session: Session, caller: OrderCaller, request: OrderRequest) -> tuple
             "channel": caller.channel.value,
         },
     )
-    payment = payment_service.start_attempt(session, order, provider=request.payment_provider)
-    return order, payment
+    return order
 
 
-def pay_again(
-    session: Session, caller: OrderCaller, order_id: int, *, provider: PaymentProviderName
-) -> tuple[Order, Payment]:
-    """A new payment attempt for an order that is still open (e.g. after a decline)."""
-    visible_order(session, caller, order_id)
-    # Locked so that concurrent attempts for one order are numbered one after the other.
+def reopen_for_payment(
+    session: Session, caller: Caller, order_id: int, *, provider: PaymentProviderName
+) -> Order:
+    """Ready an order that is still open (e.g. after a decline) for a new payment attempt,
+    with a full payment window of its own. The order stays locked until the transaction
+    ends, so concurrent attempts for one order are numbered one after the other."""
+    order_service.visible_order(session, caller, order_id)
     order = order_service.get(session, order_id, for_update=True)
-    if order.state not in order_service.OPEN_FOR_PAYMENT or order.payable_until <= clock.now():
+    if order.state not in OPEN_FOR_PAYMENT or order.payable_until <= clock.now():
         raise OrderNotPayableError(f"The order is {order.state.value}", state=order.state.value)
-    card = card_service.find(session, repository.iccid_of(session, order.card_id))
-    card_service.ensure_renewable(card, now=clock.now())
+    card_service.ensure_renewable(card_service.get(session, order.card_id), now=clock.now())
     _check_payment_method(
         OrderRequest("", order.kind, None, None, order.currency, provider, None),
         Money(order.amount_minor, order.currency),
     )
-    order_service.transition(
-        session,
-        order.id,
-        from_states=[OrderState.payment_failed],
-        to_state=OrderState.awaiting_payment,
-        actor=caller.actor,
-        reason="New payment attempt",
-        details={"payment_provider": provider.value},
-    )
-    # A new attempt gets a full payment window of its own.
+    if order.state is OrderState.payment_failed:
+        order_service.move(
+            session,
+            order.id,
+            OrderMove.reopen_for_payment,
+            actor=caller.actor,
+            reason="New payment attempt",
+            details={"payment_provider": provider.value},
+        )
     repository.extend_payable(session, order.id, until=clock.now() + _payment_window())
-    payment = payment_service.start_attempt(session, order, provider=provider)
-    return order_service.get(session, order.id), payment
+    return order_service.get(session, order.id)
 
 
 def _payment_window() -> timedelta:
     return timedelta(minutes=get_settings().order_payment_window_minutes)
 
 
-def visible_order(session: Session, caller: OrderCaller, order_id: int) -> Order:
-    """The order if this caller placed it (partner) or owns its card (traveller)."""
-    order = order_service.get(session, order_id)
-    if caller.partner_id is not None and order.partner_id == caller.partner_id:
-        return order
-    if caller.card_id is not None and order.card_id == caller.card_id:
-        return order
-    raise order_service.OrderNotFoundError()
-
-
 def _price(
-    session: Session, caller: OrderCaller, request: OrderRequest, *, now: datetime
+    session: Session, caller: Caller, request: OrderRequest, *, now: datetime
 ) -> tuple[Plan | None, Money]:
     currency = request.currency.strip().upper()
     if request.kind is OrderKind.wallet_topup:

@@ -8,16 +8,17 @@ from sqlalchemy.orm import Session
 
 from tulpar.models import Card, Order, OrderEvent, OrderState, Plan
 
-# Locks the row, reads the state it had, and moves it only from an expected state: one
-# statement, so two concurrent movers cannot both win.
+# Locks the row, reads the state it had, and moves it only from an expected (kind, state):
+# one statement, so two concurrent movers cannot both win.
 _TRANSITION = text(
     """
     WITH previous AS (
-        SELECT id, card_id, state FROM orders WHERE id = :order_id FOR UPDATE
+        SELECT id, card_id, kind, state FROM orders WHERE id = :order_id FOR UPDATE
     )
     UPDATE orders SET state = :to_state, state_changed_at = :now
     FROM previous
-    WHERE orders.id = previous.id AND previous.state = ANY(:from_states)
+    WHERE orders.id = previous.id
+      AND previous.kind::text || ':' || previous.state::text = ANY(:from_pairs)
     RETURNING previous.state AS from_state, previous.card_id AS card_id
     """
 )
@@ -27,18 +28,18 @@ def transition(
     session: Session,
     order_id: int,
     *,
-    from_states: Sequence[OrderState],
+    from_pairs: Sequence[str],
     to_state: OrderState,
     now: datetime,
 ) -> tuple[OrderState, int] | None:
-    """Move the order; returns (previous state, card id), or None if it was not in
-    ``from_states``."""
+    """Move the order; returns (previous state, card id), or None if its ``kind:state`` was
+    not among ``from_pairs``."""
     row = session.execute(
         _TRANSITION,
         {
             "order_id": order_id,
             "to_state": to_state.value,
-            "from_states": [state.value for state in from_states],
+            "from_pairs": list(from_pairs),
             "now": now,
         },
     ).one_or_none()
@@ -90,6 +91,10 @@ def set_paid_payment(session: Session, order_id: int, payment_id: int) -> None:
 
 def iccid_of(session: Session, card_id: int) -> str:
     return str(session.execute(select(Card.iccid).where(Card.id == card_id)).scalar_one())
+
+
+def plan(session: Session, plan_id: int) -> Plan:
+    return session.get_one(Plan, plan_id)
 
 
 def plan_code_of(session: Session, plan_id: int) -> str:

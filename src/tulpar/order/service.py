@@ -1,24 +1,25 @@
-"""Orders after they are placed: their states, the timeline (order events) support reads,
-what happens once they are paid, and abandoned ones expiring."""
+"""Orders after they are placed: the one place their state moves (the table in
+:mod:`.moves`), the timeline (order events) support reads, who may see one, and abandoned
+orders expiring. Reactions to a move (provisioning, SMS, receipts, refunds) are not here:
+:mod:`tulpar.fulfilment` runs them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from tulpar import clock
+from tulpar.auth import service as auth_service
+from tulpar.auth.identity import Caller
 from tulpar.errors import TulparError
-from tulpar.models import Order, OrderEvent, OrderKind, OrderState
+from tulpar.models import Order, OrderEvent, Plan
 from tulpar.order import repository
+from tulpar.order.moves import OPEN_FOR_PAYMENT, TRANSITIONS, OrderMove
 
-# States from which money arriving pays the order. A late payment for an expired order is
-# honoured rather than left hanging: the payer has paid, so they get what they bought.
-PAYABLE_BY_SUCCESS = (OrderState.awaiting_payment, OrderState.payment_failed, OrderState.expired)
-# States in which the payer may start a new payment attempt.
-OPEN_FOR_PAYMENT = (OrderState.awaiting_payment, OrderState.payment_failed)
+__all__ = ["OPEN_FOR_PAYMENT", "OrderMove", "OrderNotFoundError"]
 
 
 class OrderNotFoundError(TulparError):
@@ -28,22 +29,22 @@ class OrderNotFoundError(TulparError):
     title = "Order not found"
 
 
-def transition(
+def move(
     session: Session,
     order_id: int,
+    order_move: OrderMove,
     *,
-    from_states: Iterable[OrderState],
-    to_state: OrderState,
     actor: str,
     reason: str,
     details: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Move an order to ``to_state`` if it is in one of ``from_states`` (one atomic
-    ``UPDATE … WHERE state IN (…)``) and write the order event. Returns False, changing
-    nothing, when the order had already moved on (or does not exist)."""
+    """Make ``order_move`` if the order's kind and state allow it (one atomic statement) and
+    write the order event. Returns False, changing nothing, when the order had already moved
+    on (or does not exist)."""
+    transition = TRANSITIONS[order_move]
     now = clock.now()
     moved = repository.transition(
-        session, order_id, from_states=list(from_states), to_state=to_state, now=now
+        session, order_id, from_pairs=transition.pairs(), to_state=transition.to_state, now=now
     )
     if moved is None:
         return False
@@ -54,13 +55,37 @@ def transition(
             order_id=order_id,
             card_id=card_id,
             from_state=from_state,
-            to_state=to_state,
+            to_state=transition.to_state,
             actor=actor,
             reason=reason,
             details=dict(details or {}),
             occurred_at=now,
         ),
     )
+    return True
+
+
+def pay(
+    session: Session,
+    order_id: int,
+    *,
+    payment_id: int,
+    actor: str,
+    details: Mapping[str, Any] | None = None,
+) -> bool:
+    """Money for the order arrived through ``payment_id``: the order is ``paid`` and
+    remembers which attempt paid it. False (nothing changed) when it was not payable any
+    more, e.g. already paid by another attempt."""
+    if not move(
+        session,
+        order_id,
+        OrderMove.pay,
+        actor=actor,
+        reason="Payment received",
+        details=details,
+    ):
+        return False
+    repository.set_paid_payment(session, order_id, payment_id)
     return True
 
 
@@ -90,55 +115,47 @@ def get(session: Session, order_id: int, *, for_update: bool = False) -> Order:
     return order
 
 
+def visible_order(session: Session, caller: Caller, order_id: int) -> Order:
+    """The order if this caller placed it (partner) or holds its card (traveller); the same
+    404 otherwise, so order numbers reveal nothing."""
+    auth_service.ensure_may_buy(caller)
+    order = repository.get(session, order_id)
+    if order is None:
+        raise OrderNotFoundError()
+    if caller.partner_id is not None and order.partner_id == caller.partner_id:
+        return order
+    if caller.card_id is not None and order.card_id == caller.card_id:
+        return order
+    raise OrderNotFoundError()
+
+
 def timeline(session: Session, order_id: int) -> list[OrderEvent]:
     return repository.events_of(session, order_id)
 
 
-def mark_paid(
-    session: Session,
-    order_id: int,
-    *,
-    payment_id: int,
-    actor: str,
-    details: Mapping[str, Any] | None = None,
-) -> bool:
-    """Money for the order arrived through ``payment_id``. In the same transaction: a renewal
-    gets its ``provisioning.apply`` job; a top-up credits the wallet and completes. Returns
-    False (nothing changed) when the order was not payable any more, e.g. already paid."""
-    if not transition(
-        session,
-        order_id,
-        from_states=PAYABLE_BY_SUCCESS,
-        to_state=OrderState.paid,
-        actor=actor,
-        reason="Payment received",
-        details=details,
-    ):
-        return False
-    repository.set_paid_payment(session, order_id, payment_id)
-    order = get(session, order_id)
-    if order.kind is OrderKind.plan_renewal:
-        # provisioning imports this module; its enqueue adds the per-card lock so renewals
-        # of one card are applied one after the other.
-        from tulpar.provisioning import service as provisioning_service
+def iccid_of(session: Session, order: Order) -> str:
+    return repository.iccid_of(session, order.card_id)
 
-        provisioning_service.enqueue(session, order_id=order_id, card_id=order.card_id)
-    else:
-        from tulpar.order import topup  # topup moves the order on with transition()
 
-        topup.complete(session, order)
-    return True
+def plan_code_of(session: Session, order: Order) -> str | None:
+    return None if order.plan_id is None else repository.plan_code_of(session, order.plan_id)
+
+
+def plan_of(session: Session, order: Order) -> Plan:
+    """The plan a renewal order bought (a top-up has none: LookupError)."""
+    if order.plan_id is None:
+        raise LookupError(f"order {order.id} is not a plan renewal")
+    return repository.plan(session, order.plan_id)
 
 
 def expire_abandoned(session: Session, *, now: datetime, limit: int = 500) -> int:
     """Orders nobody paid within the payment window become ``expired``."""
     expired = 0
     for order_id in repository.abandoned_ids(session, now=now, limit=limit):
-        expired += transition(
+        expired += move(
             session,
             order_id,
-            from_states=OPEN_FOR_PAYMENT,
-            to_state=OrderState.expired,
+            OrderMove.expire,
             actor="system:order.expire_abandoned",
             reason="Not paid within the payment window",
         )

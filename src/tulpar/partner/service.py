@@ -54,8 +54,11 @@ def create_key(session: Session, name: str, *, scopes: list[str]) -> tuple[Partn
     return partner, f"{KEY_PREFIX}_{prefix}_{secret}"
 
 
-def authenticate(session: Session, presented: str | None, *, scope: str) -> PartnerIdentity:
-    """The partner behind a key; raises 401 for a bad key and 403 for a missing scope."""
+def authenticate(
+    session: Session, presented: str | None, *, scope: str | None = None
+) -> PartnerIdentity:
+    """The partner behind a key; raises 401 for a bad key and 403 for a missing ``scope``
+    (when one is asked for)."""
     if not presented:
         raise UnauthorizedError()
     parts = presented.split("_", 2)
@@ -67,6 +70,6 @@ def authenticate(session: Session, presented: str | None, *, scope: str) -> Part
     key, partner = found
     if not hmac.compare_digest(key.secret_sha256, _digest(parts[2])):
         raise UnauthorizedError()
-    if scope not in key.scopes:
+    if scope is not None and scope not in key.scopes:
         raise ForbiddenError(f"This key lacks the {scope!r} scope")
     return PartnerIdentity(partner_id=partner.id, name=partner.name, scopes=frozenset(key.scopes))

@@ -1,8 +1,10 @@
 """Refunds: the intent is recorded in the caller's transaction with its job; the job sends
-it to the provider with no transaction open and records the answer."""
+it to the provider with no transaction open and records the answer. What a settled refund
+means for the order (and for support) is reported, not acted on here."""
 
 from __future__ import annotations
 
+import enum
 import secrets
 from dataclasses import dataclass
 
@@ -12,20 +14,9 @@ from sqlalchemy.orm import Session
 from tulpar import clock
 from tulpar.integrations.payments.protocol import ProviderError, ProviderRefund
 from tulpar.jobs import defer_in_transaction
-from tulpar.models import (
-    LedgerCause,
-    OrderState,
-    Payment,
-    PaymentProviderName,
-    Refund,
-    RefundState,
-    TicketKind,
-)
+from tulpar.models import LedgerCause, Payment, PaymentProviderName, Refund, RefundState
 from tulpar.money import Money
-from tulpar.order import service as order_service
 from tulpar.payment import repository
-from tulpar.provisioning import timeline as order_timeline
-from tulpar.support import service as support_service
 from tulpar.wallet import service as wallet_service
 
 log = structlog.get_logger()
@@ -33,6 +24,39 @@ log = structlog.get_logger()
 REFUND_TASK = "payment.refund"
 # Retries of the payment.refund job; when the last try fails too, support steps in.
 REFUND_ATTEMPTS = 10
+
+
+class RefundOutcome(enum.StrEnum):
+    succeeded = "succeeded"  # the money went back
+    failed = "failed"  # the provider refused: a person must look
+    gave_up = "gave_up"  # every try of the job failed: a person must look
+    unsettled = "unsettled"  # pending at the provider for days: a person must look
+    pending = "pending"  # accepted by the provider, not settled yet
+
+
+@dataclass(frozen=True, slots=True)
+class RefundReport:
+    outcome: RefundOutcome
+    refund_id: int
+    payment_id: int
+    order_id: int
+    amount: Money
+    reason: str  # why we refunded
+    why: str | None = None  # why it did not go through
+
+    @classmethod
+    def of(
+        cls, refund_row: Refund, outcome: RefundOutcome, *, why: str | None = None
+    ) -> RefundReport:
+        return cls(
+            outcome=outcome,
+            refund_id=refund_row.id,
+            payment_id=refund_row.payment_id,
+            order_id=refund_row.order_id,
+            amount=Money(refund_row.amount_minor, refund_row.currency),
+            reason=refund_row.reason,
+            why=why,
+        )
 
 
 def refund_order(session: Session, *, order_id: int, reason: str) -> bool:
@@ -74,8 +98,9 @@ class PendingRefund:
     reason: str
 
 
-def refund_to_send(session: Session, refund_id: int) -> PendingRefund | None:
-    """The refund still to send to a provider; wallet refunds are completed right here."""
+def refund_to_send(session: Session, refund_id: int) -> PendingRefund | RefundReport | None:
+    """The refund still to send to a provider; wallet refunds are completed right here (and
+    reported). None when there is nothing (more) to do."""
     refund_row = repository.refund_for_update(session, refund_id)
     if refund_row is None or refund_row.state is not RefundState.requested:
         return None
@@ -90,8 +115,9 @@ def refund_to_send(session: Session, refund_id: int) -> PendingRefund | None:
             order_id=payment.order_id,
             reason=refund_row.reason,
         )
-        record_refund(session, refund_id, succeeded=True, reference=None, failure_message=None)
-        return None
+        return record_refund(
+            session, refund_id, succeeded=True, reference=None, failure_message=None
+        )
     return PendingRefund(
         refund_id=refund_row.id,
         provider=payment.provider.value,
@@ -103,19 +129,21 @@ def refund_to_send(session: Session, refund_id: int) -> PendingRefund | None:
     )
 
 
-def record_answer(session: Session, refund_id: int, answer: ProviderRefund) -> bool:
+def record_answer(session: Session, refund_id: int, answer: ProviderRefund) -> RefundReport | None:
     """The provider's answer to the ``payment.refund`` job, or to the re-query of a refund
     left pending. An accepted but unsettled refund is only marked ``pending`` (a refund
     already pending stays as it is): the order is not ``refunded`` until the provider says
-    the money went back. True when something changed."""
+    the money went back. None when nothing changed."""
     if answer.pending:
-        return repository.mark_refund_pending(
+        marked = repository.mark_refund_pending(
             session,
             refund_id,
             reference=answer.reference or None,
             failure_message=answer.failure_message,
             now=clock.now(),
         )
+        refund_row = repository.refund_for_update(session, refund_id) if marked else None
+        return None if refund_row is None else RefundReport.of(refund_row, RefundOutcome.pending)
     return record_refund(
         session,
         refund_id,
@@ -147,9 +175,8 @@ def record_refund(
     succeeded: bool,
     reference: str | None,
     failure_message: str | None,
-) -> bool:
-    """The provider's answer. A successful refund of the payment that paid the order moves
-    the order to ``refunded``."""
+) -> RefundReport | None:
+    """The provider's settled answer, once: None when the refund was settled before."""
     refund_row = repository.refund_for_update(session, refund_id)
     if refund_row is None or not repository.finish_refund(
         session,
@@ -159,55 +186,29 @@ def record_refund(
         failure_message=failure_message,
         now=clock.now(),
     ):
-        return False
+        return None
     if not succeeded:
         log.error("payment.refund_failed", refund_id=refund_id, reason=failure_message)
-        _open_refund_failed_ticket(session, refund_row, why=failure_message or "refused")
-        return True
-    # Refunding a duplicate payment leaves the order as it is; refunding the one that paid
-    # it (or, for orders written without that link, any payment) makes it `refunded`.
-    paid_by = order_service.get(session, refund_row.order_id).paid_payment_id
-    if paid_by in (None, refund_row.payment_id):
-        order_service.transition(
-            session,
-            refund_row.order_id,
-            from_states=[OrderState.paid, OrderState.provisioning_failed, OrderState.completed],
-            to_state=OrderState.refunded,
-            actor="system:payments",
-            reason=refund_row.reason,
-            details={"refund_id": refund_id, "payment_id": refund_row.payment_id},
-        )
-    return True
+        return RefundReport.of(refund_row, RefundOutcome.failed, why=failure_message or "refused")
+    return RefundReport.of(refund_row, RefundOutcome.succeeded)
 
 
-def report_unsettled(session: Session, refund_id: int, *, days: int) -> None:
-    """A refund the provider has kept ``pending`` for days: a person must look (the ticket is
-    opened once per order; asking the provider goes on)."""
+def report_unsettled(session: Session, refund_id: int, *, days: int) -> RefundReport | None:
+    """A refund the provider has kept ``pending`` for days."""
     refund_row = repository.refund_for_update(session, refund_id)
-    if refund_row is not None and refund_row.state is RefundState.pending:
-        _open_refund_failed_ticket(
-            session, refund_row, why=f"still pending at the provider after {days} days"
-        )
+    if refund_row is None or refund_row.state is not RefundState.pending:
+        return None
+    return RefundReport.of(
+        refund_row, RefundOutcome.unsettled, why=f"still pending at the provider after {days} days"
+    )
 
 
-def count_refund_failure(session: Session, refund_id: int, error: ProviderError) -> None:
-    """One more failed try. When the job's retries are used up, a person must take over."""
+def count_refund_failure(
+    session: Session, refund_id: int, error: ProviderError
+) -> RefundReport | None:
+    """One more failed try; reported once the job's retries are used up."""
     repository.count_refund_attempt(session, refund_id, failure_message=str(error)[:500])
     refund_row = repository.refund_for_update(session, refund_id)
-    if refund_row is not None and refund_row.attempts > REFUND_ATTEMPTS:
-        _open_refund_failed_ticket(session, refund_row, why=str(error)[:200])
-
-
-def _open_refund_failed_ticket(session: Session, refund_row: Refund, *, why: str) -> None:
-    """The money did not go back: support gets the order's whole timeline (once per order)."""
-    order = order_service.get(session, refund_row.order_id)
-    amount = Money(refund_row.amount_minor, refund_row.currency).format()
-    support_service.open_ticket(
-        session,
-        card_id=order.card_id,
-        order_id=order.id,
-        kind=TicketKind.refund_failed,
-        subject=f"Order {order.id}: refund of {amount} failed ({why})",
-        timeline=order_timeline.of_order(session, order.id),
-        opened_by="system:payment",
-    )
+    if refund_row is None or refund_row.attempts <= REFUND_ATTEMPTS:
+        return None
+    return RefundReport.of(refund_row, RefundOutcome.gave_up, why=str(error)[:200])

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from tulpar.models import Payment, PaymentState, Refund, RefundState, WebhookEvent
+from tulpar.models import Payment, PaymentState, Refund, RefundState
 
 
 def add(session: Session, payment: Payment) -> Payment:
@@ -280,21 +280,3 @@ def refunds_for_order(session: Session, order_id: int) -> list[Refund]:
     return list(
         session.scalars(select(Refund).where(Refund.order_id == order_id).order_by(Refund.id))
     )
-
-
-# Webhook inbox
-
-
-def add_webhook_unless_seen(session: Session, values: dict[str, Any]) -> int | None:
-    inserted = session.execute(
-        insert(WebhookEvent)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-        .returning(WebhookEvent.id)
-    ).scalar_one_or_none()
-    return None if inserted is None else int(inserted)
-
-
-def webhook_for_update(session: Session, webhook_event_id: int) -> WebhookEvent | None:
-    query = select(WebhookEvent).where(WebhookEvent.id == webhook_event_id).with_for_update()
-    return session.scalars(query).one_or_none()

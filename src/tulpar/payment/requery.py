@@ -1,19 +1,18 @@
-"""Payments stuck in an unknown state (no webhook, or the start call failed), and refunds
-left ``pending`` with no webhook, are asked about again: claim in one transaction, call the
-provider with none open, record in another."""
+"""Asking providers again about payments stuck in an unknown state (no webhook, or the start
+call failed) and about refunds left ``pending``: what to ask about (claimed, so concurrent
+runs ask once) and the questions themselves (network, no transaction open)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from tulpar.db import transaction
-from tulpar.integrations.payments.protocol import ProviderError, ProviderPayment
+from tulpar.integrations.payments.protocol import ProviderPayment, ProviderRefund
 from tulpar.integrations.payments.registry import provider_for
 from tulpar.payment import refunds, repository
-from tulpar.payment import service as payment_service
+from tulpar.payment.refunds import RefundReport
 
 BATCH = 100
 GIVE_UP_AFTER = timedelta(days=1)
@@ -23,96 +22,65 @@ REFUND_REPORT_AFTER = timedelta(days=5)
 
 
 @dataclass(frozen=True, slots=True)
-class _Stuck:
+class StuckPayment:
     payment_id: int
     provider: str
-    reference: str | None
+    reference: str | None  # None: the attempt never reached its provider
 
 
-def run(
-    *, now: datetime, quiet_for: timedelta, factory: sessionmaker[Session] | None = None
-) -> dict[str, int]:
-    with transaction(factory) as session:
-        stuck = [
-            _Stuck(p.id, p.provider.value, p.provider_reference)
-            for p in repository.claim_stuck(
-                session,
-                now=now,
-                quiet_for=quiet_for,
-                created_after=now - GIVE_UP_AFTER,
-                limit=BATCH,
-            )
-        ]
-        for item in stuck:
-            repository.touch(session, item.payment_id, now=now)
-    counts = {"asked": 0, "started": 0, "unreachable": 0}
+def claim_stuck(session: Session, *, now: datetime, quiet_for: timedelta) -> list[StuckPayment]:
+    stuck = [
+        StuckPayment(p.id, p.provider.value, p.provider_reference)
+        for p in repository.claim_stuck(
+            session, now=now, quiet_for=quiet_for, created_after=now - GIVE_UP_AFTER, limit=BATCH
+        )
+    ]
     for item in stuck:
-        try:
-            if item.reference is None:
-                _start(item, factory)
-                counts["started"] += 1
-            else:
-                answer = provider_for(item.provider).get_payment(item.reference)
-                _record(item, answer, factory)
-                counts["asked"] += 1
-        except ProviderError:
-            counts["unreachable"] += 1
-    return counts
+        repository.touch(session, item.payment_id, now=now)
+    return stuck
 
 
-def _start(item: _Stuck, factory: sessionmaker[Session] | None) -> None:
-    with transaction(factory) as session:
-        pending = payment_service.provider_request(session, item.payment_id)
-    if pending is None:
-        return
-    outcome = payment_service.call_provider(pending.request, pending.provider)
-    with transaction(factory) as session:
-        payment_service.record_start(session, item.payment_id, outcome)
-
-
-def _record(item: _Stuck, answer: ProviderPayment, factory: sessionmaker[Session] | None) -> None:
-    with transaction(factory) as session:
-        payment_service.apply_status(session, item.payment_id, answer, source="requery")
+def ask(item: StuckPayment) -> ProviderPayment:
+    """The network call. Raises :class:`ProviderError`."""
+    assert item.reference is not None
+    return provider_for(item.provider).get_payment(item.reference)
 
 
 @dataclass(frozen=True, slots=True)
-class _PendingRefund:
+class PendingRefund:
     refund_id: int
     provider: str
-    reference: str | None
-    overdue: bool
+    reference: str
 
 
-def run_refunds(
-    *, now: datetime, quiet_for: timedelta, factory: sessionmaker[Session] | None = None
-) -> dict[str, int]:
-    """Ask about ``pending`` refunds not heard of for ``quiet_for`` (more as they age)."""
-    with transaction(factory) as session:
-        pending = [
-            _PendingRefund(
-                refund.id,
-                payment.provider.value,
-                refund.provider_reference,
-                overdue=refund.created_at <= now - REFUND_REPORT_AFTER,
+@dataclass(frozen=True, slots=True)
+class ClaimedRefunds:
+    to_ask: list[PendingRefund] = field(default_factory=list)
+    # Pending for days: a person must look (reported once per order by its ticket).
+    overdue_reports: list[RefundReport] = field(default_factory=list)
+
+
+def claim_pending_refunds(
+    session: Session, *, now: datetime, quiet_for: timedelta
+) -> ClaimedRefunds:
+    """``pending`` refunds not heard of for ``quiet_for`` (longer as they age)."""
+    claimed = ClaimedRefunds()
+    for refund, payment in repository.claim_pending_refunds(
+        session, now=now, quiet_for=quiet_for, limit=BATCH
+    ):
+        repository.touch_refund(session, refund.id, now=now)
+        if refund.created_at <= now - REFUND_REPORT_AFTER:
+            report = refunds.report_unsettled(session, refund.id, days=REFUND_REPORT_AFTER.days)
+            if report is not None:
+                claimed.overdue_reports.append(report)
+        # Without the provider's id there is nothing to ask by; its webhook carries our key.
+        if refund.provider_reference is not None:
+            claimed.to_ask.append(
+                PendingRefund(refund.id, payment.provider.value, refund.provider_reference)
             )
-            for refund, payment in repository.claim_pending_refunds(
-                session, now=now, quiet_for=quiet_for, limit=BATCH
-            )
-        ]
-        for item in pending:
-            repository.touch_refund(session, item.refund_id, now=now)
-            if item.overdue:
-                refunds.report_unsettled(session, item.refund_id, days=REFUND_REPORT_AFTER.days)
-    counts = {"refunds_asked": 0, "refunds_settled": 0, "refunds_unreachable": 0}
-    for item in pending:
-        if item.reference is None:
-            continue  # nothing to ask by; its webhook carries our key
-        try:
-            answer = provider_for(item.provider).get_refund(item.reference)
-        except ProviderError:
-            counts["refunds_unreachable"] += 1
-            continue
-        counts["refunds_asked"] += 1
-        with transaction(factory) as session:
-            counts["refunds_settled"] += refunds.record_answer(session, item.refund_id, answer)
-    return counts
+    return claimed
+
+
+def ask_refund(item: PendingRefund) -> ProviderRefund:
+    """The network call. Raises :class:`ProviderError`."""
+    return provider_for(item.provider).get_refund(item.reference)

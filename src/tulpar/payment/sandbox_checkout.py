@@ -15,7 +15,6 @@ from tulpar.integrations.payments.registry import sandbox_webhook_url
 from tulpar.jobs import defer_in_transaction
 from tulpar.models import OrderKind, PaymentProviderName, PaymentState, SandboxDecision
 from tulpar.money import Money
-from tulpar.order import repository as order_repository
 from tulpar.order import service as order_service
 from tulpar.payment import repository
 
@@ -49,9 +48,7 @@ def page(session: Session, reference: str) -> CheckoutPage:
     order = order_service.get(session, payment.order_id)
     amount = Money(payment.amount_minor, payment.currency)
     if order.kind is OrderKind.plan_renewal and order.plan_id is not None:
-        plan = catalog_service.get_plan(
-            session, order_repository.plan_code_of(session, order.plan_id)
-        )
+        plan = catalog_service.get_plan(session, order_service.plan_code_of(session, order) or "")
         description = f"{plan.names.get('zh-Hans', plan.code)} · {plan.code}"
         equivalents = [
             Money(price.amount_minor, price.currency)

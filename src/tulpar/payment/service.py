@@ -4,8 +4,10 @@ intent first (see :func:`provider_request`, :func:`call_provider`, :func:`record
 
 from __future__ import annotations
 
+import enum
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,13 +16,13 @@ from tulpar.errors import TulparError
 from tulpar.integrations.payments.protocol import (
     PaymentRequest,
     ProviderPayment,
+    ProviderRefund,
     ProviderStatus,
 )
 from tulpar.integrations.payments.registry import provider_for
 from tulpar.models import (
     LedgerCause,
     Order,
-    OrderState,
     Payment,
     PaymentProviderName,
     PaymentState,
@@ -29,6 +31,27 @@ from tulpar.money import Money
 from tulpar.order import service as order_service
 from tulpar.payment import refunds, repository
 from tulpar.wallet import service as wallet_service
+
+
+class PaymentOutcome(enum.StrEnum):
+    """What an attempt's new status means; what it does to the order is fulfilment's call."""
+
+    succeeded = "succeeded"
+    already_succeeded = "already succeeded"
+    failed = "failed"
+    failed_superseded = "failed; a newer attempt exists"
+    not_pending = "ignored: attempt not pending"
+    pending = "still pending"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentReport:
+    outcome: PaymentOutcome
+    payment_id: int
+    order_id: int
+    actor: str  # who told us: "webhook:sandbox", "provider:wallet", …
+    details: dict[str, Any] = field(default_factory=dict)
+    failure_message: str | None = None
 
 
 class PaymentNotFoundError(TulparError):
@@ -41,11 +64,19 @@ def _new_key() -> str:
     return "tlp_pay_" + secrets.token_hex(16)
 
 
-def start_attempt(session: Session, order: Order, *, provider: PaymentProviderName) -> Payment:
-    """A new payment attempt for ``order``. ``wallet`` pays at once (debit and order → paid in
-    this transaction; :class:`InsufficientFundsError` leaves everything as it was); ``sandbox``
-    gets its pay page at once (no network); ``stripe`` waits for :func:`call_provider` after
-    the caller commits."""
+@dataclass(frozen=True, slots=True)
+class StartedAttempt:
+    payment: Payment
+    report: PaymentReport | None  # when the attempt settled at once (wallet)
+
+
+def start_attempt(
+    session: Session, order: Order, *, provider: PaymentProviderName
+) -> StartedAttempt:
+    """A new payment attempt for ``order``. ``wallet`` pays at once (debit in this
+    transaction, reported as succeeded; :class:`InsufficientFundsError` leaves everything as
+    it was); ``sandbox`` gets its pay page at once (no network); ``stripe`` waits for
+    :func:`call_provider` after the caller commits."""
     now = clock.now()
     repository.cancel_pending(session, order.id, now=now)
     payment = repository.add(
@@ -62,15 +93,18 @@ def start_attempt(session: Session, order: Order, *, provider: PaymentProviderNa
             checked_at=now,
         ),
     )
+    report = None
     if provider is PaymentProviderName.wallet:
-        _pay_from_wallet(session, order, payment)
+        report = _pay_from_wallet(session, order, payment)
     elif provider is PaymentProviderName.sandbox:
         # The sandbox's "create" is computed locally, so it is safe inside the transaction.
-        record_start(session, payment.id, call_provider(_request(order, payment), "sandbox"))
-    return repository.get(session, payment.id) or payment
+        report = record_start(
+            session, payment.id, call_provider(_request(order, payment), "sandbox")
+        )
+    return StartedAttempt(repository.get(session, payment.id) or payment, report)
 
 
-def _pay_from_wallet(session: Session, order: Order, payment: Payment) -> None:
+def _pay_from_wallet(session: Session, order: Order, payment: Payment) -> PaymentReport:
     wallet_service.move(
         session,
         card_id=order.card_id,
@@ -79,7 +113,7 @@ def _pay_from_wallet(session: Session, order: Order, payment: Payment) -> None:
         order_id=order.id,
         reason=f"payment {payment.id}",
     )
-    apply_status(
+    return apply_status(
         session, payment.id, ProviderPayment(reference="", status=ProviderStatus.succeeded)
     )
 
@@ -117,8 +151,11 @@ def call_provider(request: PaymentRequest, provider: str) -> ProviderPayment:
     return provider_for(provider).create_payment(request)
 
 
-def record_start(session: Session, payment_id: int, outcome: ProviderPayment) -> None:
-    """Keep the provider's reference and the payer's next action, then apply its status."""
+def record_start(
+    session: Session, payment_id: int, outcome: ProviderPayment
+) -> PaymentReport | None:
+    """Keep the provider's reference and the payer's next action, then apply its status
+    (reported unless still pending)."""
     repository.record_start(
         session,
         payment_id,
@@ -126,15 +163,17 @@ def record_start(session: Session, payment_id: int, outcome: ProviderPayment) ->
         next_action=outcome.next_action,
         now=clock.now(),
     )
-    if outcome.status is not ProviderStatus.pending:
-        apply_status(session, payment_id, outcome)
+    if outcome.status is ProviderStatus.pending:
+        return None
+    return apply_status(session, payment_id, outcome)
 
 
 def apply_status(
     session: Session, payment_id: int, outcome: ProviderPayment, *, source: str = "provider"
-) -> str:
-    """Apply what the provider says about one attempt; safe to repeat and to receive out of
-    order. Returns what happened, for the webhook inbox."""
+) -> PaymentReport:
+    """Record what the provider says about one attempt; safe to repeat and to receive out of
+    order. The order is locked (not moved) so that reports about one order are handled one
+    after the other."""
     payment = repository.get(session, payment_id)
     if payment is None:
         raise PaymentNotFoundError()
@@ -143,19 +182,21 @@ def apply_status(
     order_service.get(session, payment.order_id, for_update=True)
     payment = repository.get(session, payment_id) or payment
     now = clock.now()
-    actor = f"{source}:{payment.provider.value}"
-    details = {"payment_id": payment.id, "attempt": payment.attempt}
+
+    def report(result: PaymentOutcome) -> PaymentReport:
+        return PaymentReport(
+            outcome=result,
+            payment_id=payment.id,
+            order_id=payment.order_id,
+            actor=f"{source}:{payment.provider.value}",
+            details={"payment_id": payment.id, "attempt": payment.attempt},
+            failure_message=outcome.failure_message,
+        )
+
     if outcome.status is ProviderStatus.succeeded:
         if not repository.mark_succeeded(session, payment.id, now=now):
-            return "already succeeded"
-        if order_service.mark_paid(
-            session, payment.order_id, payment_id=payment.id, actor=actor, details=details
-        ):
-            return "order paid"
-        if order_service.get(session, payment.order_id).paid_payment_id not in (None, payment.id):
-            refunds.request(session, payment, reason="Duplicate payment for an order already paid")
-            return "duplicate payment refunded"
-        return "succeeded; order not payable"
+            return report(PaymentOutcome.already_succeeded)
+        return report(PaymentOutcome.succeeded)
     if outcome.status is ProviderStatus.failed:
         if not repository.mark_failed(
             session,
@@ -164,21 +205,14 @@ def apply_status(
             code=outcome.failure_code,
             message=outcome.failure_message,
         ):
-            return "ignored: attempt not pending"
+            return report(PaymentOutcome.not_pending)
         if repository.latest_attempt_id(session, payment.order_id) != payment.id:
-            return "failed; a newer attempt exists"
-        order_service.transition(
-            session,
-            payment.order_id,
-            from_states=[OrderState.awaiting_payment],
-            to_state=OrderState.payment_failed,
-            actor=actor,
-            reason=outcome.failure_message or "The payment was declined",
-            details={**details, "failure_code": outcome.failure_code or "failed"},
-        )
-        return "payment failed"
+            return report(PaymentOutcome.failed_superseded)
+        failed = report(PaymentOutcome.failed)
+        failed.details["failure_code"] = outcome.failure_code or "failed"
+        return failed
     repository.touch(session, payment.id, now=now)
-    return "still pending"
+    return report(PaymentOutcome.pending)
 
 
 def attempts(session: Session, order_id: int) -> list[Payment]:
@@ -191,6 +225,25 @@ def by_reference(session: Session, provider: str, reference: str) -> Payment | N
 
 def by_key(session: Session, idempotency_key: str) -> Payment | None:
     return repository.by_key(session, idempotency_key)
+
+
+def get(session: Session, payment_id: int) -> Payment:
+    payment = repository.get(session, payment_id)
+    if payment is None:
+        raise PaymentNotFoundError()
+    return payment
+
+
+def refund_payment(session: Session, payment_id: int, *, reason: str) -> bool:
+    """Give back one attempt's money in full, once (e.g. a duplicate payment)."""
+    return refunds.request(session, get(session, payment_id), reason=reason)
+
+
+def record_refund_answer(
+    session: Session, refund_id: int, answer: ProviderRefund
+) -> refunds.RefundReport | None:
+    """A provider's answer about one refund (see :func:`tulpar.payment.refunds.record_answer`)."""
+    return refunds.record_answer(session, refund_id, answer)
 
 
 def refund(session: Session, *, order_id: int, reason: str) -> bool:

@@ -1,7 +1,10 @@
-"""The carrier's signed status callbacks: verified and stored first (unique on the event id),
-answered at once, then handled by the ``provisioning.handle_callback`` job."""
+"""The carrier's signed status callbacks: verified here and stored in the inbox (unique on
+the event id, so replays change nothing); when the inbox job hands one back,
+:func:`settle_from` settles the provisioning it is about."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -9,13 +12,13 @@ from sqlalchemy.orm import Session
 from tulpar import clock
 from tulpar.config import get_settings
 from tulpar.errors import InvalidInputError, TulparError, UnauthorizedError
+from tulpar.inbox import service as inbox_service
 from tulpar.integrations.carrier.wire import CallbackEvent
 from tulpar.integrations.signature import SignatureError, verify
-from tulpar.jobs import defer_in_transaction
 from tulpar.provisioning import repository, settlement
-from tulpar.provisioning.settlement import Settled
+from tulpar.provisioning.settlement import Settlement
 
-HANDLE_TASK = "provisioning.handle_callback"
+SOURCE = "carrier"
 
 
 class CarrierCallbacksDisabledError(TulparError):
@@ -44,43 +47,30 @@ def receive(session: Session, *, body: bytes, signature: str | None) -> bool:
     except ValidationError as error:
         raise InvalidInputError("The callback body is not a carrier status event") from error
 
-    callback_id = repository.insert_callback(
+    return inbox_service.store(
         session,
-        {
-            "event_id": event.event_id,
-            "reference": event.reference,
-            "status": event.status.value,
-            "payload": event.model_dump(mode="json"),
-            "received_at": clock.now(),
-        },
+        inbox_service.Arrival(
+            source=SOURCE,
+            external_id=event.event_id,
+            kind=event.status.value,
+            subject=event.reference,
+            payload=event.model_dump(mode="json"),
+        ),
     )
-    if callback_id is None:
-        return False
-    defer_in_transaction(session, HANDLE_TASK, callback_id=callback_id)
-    return True
 
 
-def handle(session: Session, callback_id: int) -> Settled | None:
-    """Settle the order a stored callback is about, once. ``None`` if handled before."""
-
-    callback = repository.callback_for_update(session, callback_id)
-    if callback is None or callback.handled_at is not None:
-        return None
-    now = clock.now()
-    callback.handled_at = now
-    provisioning = repository.by_reference(session, callback.reference, for_update=True)
+def settle_from(session: Session, payload: dict[str, Any]) -> Settlement | str:
+    """Settle the provisioning a stored callback is about; a text when it is about none."""
+    event = CallbackEvent.model_validate(payload)
+    provisioning = repository.by_reference(session, event.reference, for_update=True)
     if provisioning is None:
-        callback.outcome = "unknown reference"
-        return None
-    payload = callback.payload
-    outcome = settlement.settle(
+        return "unknown reference"
+    return settlement.settle(
         session,
         provisioning,
-        status=callback.status,
+        status=event.status.value,
         via="callback",
-        now=now,
+        now=clock.now(),
         carrier_reference=payload.get("carrier_reference"),
         error_code=payload.get("error_code"),
     )
-    callback.outcome = outcome.value
-    return outcome

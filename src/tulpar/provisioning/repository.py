@@ -1,15 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from tulpar.models import (
     Card,
-    CarrierCallback,
     Plan,
     Provisioning,
     ProvisioningAttempt,
@@ -60,30 +57,6 @@ def overdue_order_ids(session: Session, *, before: datetime, limit: int) -> list
         )
         .order_by(Provisioning.next_check_at)
         .limit(limit)
-    )
-    return list(session.scalars(query))
-
-
-def insert_callback(session: Session, values: dict[str, Any]) -> int | None:
-    """Store a callback; ``None`` when its event id was stored before."""
-    statement = (
-        insert(CarrierCallback)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(CarrierCallback.id)
-    )
-    return session.execute(statement).scalar_one_or_none()
-
-
-def callback_for_update(session: Session, callback_id: int) -> CarrierCallback | None:
-    return session.get(CarrierCallback, callback_id, with_for_update=True, populate_existing=True)
-
-
-def callbacks_for(session: Session, reference: str) -> list[CarrierCallback]:
-    query = (
-        select(CarrierCallback)
-        .where(CarrierCallback.reference == reference)
-        .order_by(CarrierCallback.id)
     )
     return list(session.scalars(query))
 

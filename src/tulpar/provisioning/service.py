@@ -3,7 +3,8 @@
 A job (``provisioning.apply``) works in three steps so no network call happens while a write
 transaction is open: :func:`begin_call` records the intent (an attempt row) and commits; the
 job calls the carrier with our reference and a timeout; :func:`record_answer` records what came
-back and settles the order (:mod:`.settlement`) in a new transaction. A worker that dies
+back and settles the provisioning (:mod:`.settlement`) in a new transaction; fulfilment acts on
+the settlement. A worker that dies
 between the call and the record leaves an unfinished attempt; the next run asks again with the
 same reference and the carrier, idempotent on it, gives the same answer."""
 
@@ -12,27 +13,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy.orm import Session
 
 from tulpar.card import service as card_service
 from tulpar.config import get_settings
 from tulpar.errors import CardNotRenewableError
-from tulpar.integrations.carrier.protocol import ApplyBundleRequest, CarrierResponse
+from tulpar.integrations.carrier import get_carrier
+from tulpar.integrations.carrier.protocol import (
+    ApplyBundleRequest,
+    CarrierResponse,
+    CarrierUnavailableError,
+)
 from tulpar.models import (
     Card,
     CarrierCall,
-    OrderKind,
-    OrderState,
+    Order,
     Plan,
     Provisioning,
     ProvisioningAttempt,
     ProvisioningState,
     RenewalPolicy,
 )
-from tulpar.order import service as order_service
-from tulpar.order.service import OrderNotFoundError
 from tulpar.provisioning import repository, settlement
-from tulpar.provisioning.settlement import ACTOR, UNAVAILABLE, Settled
+from tulpar.provisioning.settlement import UNAVAILABLE, Settlement
+
+log = structlog.get_logger()
 
 # How long a renewal waits before looking again when an older one of its card is in flight:
 # a quarter of how long it has waited so far, within these bounds (quick at first, then calm).
@@ -62,22 +68,24 @@ class PlannedCall:
     request: ApplyBundleRequest
 
 
-def begin_call(session: Session, order_id: int, *, now: datetime) -> PlannedCall | None:
-    """Start (or continue) provisioning ``order_id`` and record the next carrier call.
-    ``None`` when there is nothing to do: not a paid renewal, or already settled."""
-    provisioning = repository.for_order(session, order_id, for_update=True)
-    if provisioning is None:
-        provisioning = _start(session, order_id, now=now)
-        if provisioning is None:
-            return None
+def for_order(session: Session, order_id: int) -> Provisioning | None:
+    return repository.for_order(session, order_id)
+
+
+def begin_call(
+    session: Session, provisioning: Provisioning, *, now: datetime
+) -> PlannedCall | Settlement | None:
+    """Record the next carrier call of a provisioning (locked by :func:`locked_for_order`).
+    A settlement when it fails before any call (the card cannot be renewed any more);
+    ``None`` when it was settled already."""
     if provisioning.state is not ProvisioningState.in_progress:
         return None
+    order_id = provisioning.order_id
     _, card, plan = settlement.order_card_plan(session, provisioning)
     try:
         card_service.ensure_renewable(card, now=now)
     except CardNotRenewableError as error:
-        settlement.fail(session, provisioning, reason=error.code, now=now)
-        return None
+        return settlement.fail(session, provisioning, reason=error.code, now=now)
     # Once the carrier accepted the bundle we only ask how it is going.
     call = CarrierCall.get_status if provisioning.accepted_at else CarrierCall.apply_bundle
     provisioning.attempts += 1
@@ -100,6 +108,23 @@ def begin_call(session: Session, order_id: int, *, now: datetime) -> PlannedCall
     )
 
 
+def call_carrier(planned: PlannedCall) -> tuple[CarrierResponse | None, str | None]:
+    """The network step (no transaction may be open): the answer, or None and why."""
+    carrier = get_carrier()
+    timeout = get_settings().carrier_timeout_seconds
+    try:
+        if planned.call is CarrierCall.get_status:
+            return carrier.get_status(planned.reference, timeout=timeout), None
+        return carrier.apply_bundle(planned.request, timeout=timeout), None
+    except CarrierUnavailableError as error:
+        return None, str(error)[:500]
+    except Exception as error:
+        # An adapter bug must not loop outside the retry window: count it as "unavailable",
+        # so the order is retried, then refunded with a ticket like any other outage.
+        log.exception("provisioning.adapter_error", order_id=planned.order_id)
+        return None, f"adapter error: {type(error).__name__}: {error}"[:500]
+
+
 def record_answer(
     session: Session,
     planned: PlannedCall,
@@ -107,7 +132,7 @@ def record_answer(
     answer: CarrierResponse | None,
     error: str | None = None,
     now: datetime,
-) -> Settled:
+) -> Settlement:
     """Record the outcome of ``planned`` (``answer`` None: carrier unavailable) and settle."""
     provisioning = repository.for_order(session, planned.order_id, for_update=True)
     attempt = repository.attempt(session, planned.attempt_id)
@@ -144,52 +169,57 @@ def requeue_overdue(session: Session, *, now: datetime, limit: int = 100) -> int
     return count
 
 
-def _start(session: Session, order_id: int, *, now: datetime) -> Provisioning | None:
-    try:
-        order = order_service.get(session, order_id)
-    except OrderNotFoundError:
-        return None
-    if order.kind is not OrderKind.plan_renewal or order.state is not OrderState.paid:
-        return None
-    window = timedelta(seconds=get_settings().provisioning_retry_window_seconds)
-    if repository.earlier_renewal_unsettled(
-        session, card_id=order.card_id, order_id=order_id, now=now, window=window
+def locked_for_order(session: Session, order_id: int) -> Provisioning | None:
+    return repository.for_order(session, order_id, for_update=True)
+
+
+def wait_behind_earlier(session: Session, order: Order, *, now: datetime) -> timedelta | None:
+    """How long a paid renewal should wait because an older one of its card is still in
+    flight (renewals of a card apply in order); None when it may start now."""
+    if not repository.earlier_renewal_unsettled(
+        session, card_id=order.card_id, order_id=order.id, now=now, window=_retry_window()
     ):
-        shortest, longest = WAIT_BEHIND_EARLIER
-        delay = min(longest, max(shortest, (now - order.state_changed_at) / 4))
-        settlement.defer_apply(session, order_id=order_id, card_id=order.card_id, delay=delay)
         return None
-    moved = order_service.transition(
-        session,
-        order_id,
-        from_states=[OrderState.paid],
-        to_state=OrderState.provisioning,
-        actor=ACTOR,
-        reason="applying the bundle on the carrier",
-        details={"reference": reference_for(order_id)},
-    )
-    if not moved:
-        return None
+    shortest, longest = WAIT_BEHIND_EARLIER
+    return min(longest, max(shortest, (now - order.state_changed_at) / 4))
+
+
+def defer(session: Session, order: Order, *, delay: timedelta) -> None:
+    """Look at this order's provisioning again after ``delay``."""
+    settlement.defer_apply(session, order_id=order.id, card_id=order.card_id, delay=delay)
+
+
+def start(session: Session, order: Order, *, now: datetime) -> Provisioning:
+    """The provisioning of a renewal that has just moved to ``provisioning``: the bundle's
+    window is fixed now, and the carrier is retried within the retry window."""
     card = repository.card(session, order.card_id)
     plan = None if order.plan_id is None else repository.plan(session, order.plan_id)
     if card is None or plan is None:
-        raise LookupError(f"order {order_id} lost its card or plan")
+        raise LookupError(f"order {order.id} lost its card or plan")
     current_end = max(now, card.validity_ends_at or now)
     starts_at = now if plan.renewal_policy is RenewalPolicy.extend else current_end
     provisioning = Provisioning(
-        order_id=order_id,
+        order_id=order.id,
         card_id=order.card_id,
-        reference=reference_for(order_id),
+        reference=reference_for(order.id),
         state=ProvisioningState.in_progress,
         attempts=0,
         started_at=now,
         bundle_starts_at=starts_at,
         bundle_expires_at=current_end + timedelta(days=plan.validity_days),
-        retry_until=now + window,
+        retry_until=now + _retry_window(),
         next_check_at=now,
     )
     repository.add(session, provisioning)
     return provisioning
+
+
+def attempts_of(session: Session, provisioning: Provisioning) -> list[ProvisioningAttempt]:
+    return repository.attempts_of(session, provisioning.id)
+
+
+def _retry_window() -> timedelta:
+    return timedelta(seconds=get_settings().provisioning_retry_window_seconds)
 
 
 def _request(provisioning: Provisioning, card: Card, plan: Plan) -> ApplyBundleRequest:

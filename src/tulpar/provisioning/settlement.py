@@ -1,6 +1,7 @@
-"""What a carrier answer means for the order: complete it (exactly once), fail it (refund,
-tell the traveller, open a ticket), or try again later. Whichever of the synchronous answer,
-the callback and the poll arrives first settles it; the others find it settled and do nothing.
+"""What a carrier answer means for one provisioning: completed or failed (exactly once), or
+asked again later. Whichever of the synchronous answer, the callback and the poll arrives
+first settles it; the others find it settled and do nothing. The :class:`Settlement` it
+reports is what fulfilment acts on (the order, the bundle, the SMS, refunds, tickets).
 
 Lock order, everywhere: provisioning row, then order row (the state transition), then card."""
 
@@ -8,34 +9,20 @@ from __future__ import annotations
 
 import enum
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.orm import Session
 
-from tulpar.bundle import service as bundle_service
 from tulpar.card import service as card_service
 from tulpar.config import get_settings
 from tulpar.errors import CardNotRenewableError
 from tulpar.integrations.carrier.protocol import CarrierStatus
 from tulpar.jobs import defer_in_transaction
-from tulpar.models import (
-    Card,
-    LedgerCause,
-    Order,
-    OrderState,
-    Plan,
-    Provisioning,
-    ProvisioningState,
-    TicketKind,
-)
-from tulpar.notification import service as notification_service
+from tulpar.models import Card, Order, Plan, Provisioning, ProvisioningState
 from tulpar.order import service as order_service
-from tulpar.payment import service as payment_service
-from tulpar.provisioning import repository, timeline
-from tulpar.receipt import service as receipt_service
-from tulpar.receipt.service import ReceiptLine
-from tulpar.support import service as support_service
+from tulpar.provisioning import repository
 
 ACTOR = "system:provisioning"
 APPLY_TASK = "provisioning.apply"
@@ -48,6 +35,30 @@ class Settled(enum.StrEnum):
     retry_scheduled = "retry_scheduled"
     poll_scheduled = "poll_scheduled"
     already_settled = "already_settled"
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    outcome: Settled
+    order_id: int
+    card_id: int
+    reference: str
+    attempts: int
+    via: str | None = None  # how the carrier told us it applied: response, callback, poll
+    reason: str | None = None  # why it failed
+    # Set when a person should look although nothing failed (accepted, never finished).
+    attention: str | None = None
+
+    @classmethod
+    def of(cls, provisioning: Provisioning, outcome: Settled, **details: str | None) -> Settlement:
+        return cls(
+            outcome=outcome,
+            order_id=provisioning.order_id,
+            card_id=provisioning.card_id,
+            reference=provisioning.reference,
+            attempts=provisioning.attempts,
+            **details,
+        )
 
 
 def card_lock(card_id: int) -> str:
@@ -74,10 +85,10 @@ def settle(
     now: datetime,
     carrier_reference: str | None = None,
     error_code: str | None = None,
-) -> Settled:
+) -> Settlement:
     """Act on one carrier status. ``provisioning`` must be locked (FOR UPDATE)."""
     if provisioning.state is not ProvisioningState.in_progress:
-        return Settled.already_settled
+        return Settlement.of(provisioning, Settled.already_settled)
     provisioning.carrier_status = status
     provisioning.carrier_reference = carrier_reference or provisioning.carrier_reference
     if status == CarrierStatus.applied:
@@ -98,21 +109,19 @@ def settle(
         # The last try happens when the window closes: a short outage never costs a refund.
         due_at = min(now + timedelta(seconds=delay), provisioning.retry_until)
         schedule(session, provisioning, due_at=due_at, now=now)
-        return outcome
+        return Settlement.of(provisioning, outcome)
     if provisioning.accepted_at is None:
         return fail(session, provisioning, reason=f"retry window ended ({status})", now=now)
     # Accepted but not finished in the window (carriers may take hours): keep asking, slowly,
     # and let support know once, rather than refund a bundle that may still be applied.
-    _open_ticket(
-        session,
-        provisioning,
-        kind=TicketKind.paid_not_applied,
-        subject=f"accepted by the carrier at {provisioning.accepted_at:%Y-%m-%d %H:%M} UTC,"
-        " not applied within the retry window; still polling",
-    )
     due_at = now + timedelta(seconds=settings.provisioning_backoff_max_seconds)
     schedule(session, provisioning, due_at=due_at, now=now)
-    return Settled.poll_scheduled
+    return Settlement.of(
+        provisioning,
+        Settled.poll_scheduled,
+        attention=f"accepted by the carrier at {provisioning.accepted_at:%Y-%m-%d %H:%M} UTC,"
+        " not applied within the retry window; still polling",
+    )
 
 
 def schedule(
@@ -147,108 +156,28 @@ def defer_apply(session: Session, *, order_id: int, card_id: int, delay: timedel
         return repository.waiting_job_id(session, queueing_lock)
 
 
-def complete(session: Session, provisioning: Provisioning, *, via: str, now: datetime) -> Settled:
-    """The carrier applied the bundle: apply it here, confirm by SMS, issue the receipt."""
-    order, card, plan = order_card_plan(session, provisioning)
+def complete(
+    session: Session, provisioning: Provisioning, *, via: str, now: datetime
+) -> Settlement:
+    """The carrier applied the bundle. A card that cannot take it any more (terminated
+    meanwhile) fails instead, so the traveller is refunded."""
+    _, card, _ = order_card_plan(session, provisioning)
     try:
         card_service.ensure_renewable(card, now=now)
     except CardNotRenewableError as error:
         return fail(session, provisioning, reason=error.code, now=now)
-    moved = order_service.transition(
-        session,
-        order.id,
-        from_states=[OrderState.provisioning],
-        to_state=OrderState.completed,
-        actor=ACTOR,
-        reason=f"bundle applied on the carrier ({via})",
-        details={"reference": provisioning.reference, "via": via},
-    )
-    if not moved:
-        return Settled.already_settled
-    bundle_service.apply_plan(session, card, plan, cause=LedgerCause.order, order_id=order.id)
     _finish(session, provisioning, ProvisioningState.completed, now=now)
     provisioning.completed_via = via
-    notification_service.queue_sms(
-        session,
-        card_id=card.id,
-        template="renewal_confirmed",
-        context={"plan": plan.names},
-        dedupe_key=f"order:{order.id}:confirmed",
-    )
-    receipt_service.issue(
-        session,
-        issuer=order.channel.value.upper(),
-        card_id=card.id,
-        order_id=order.id,
-        lines=[
-            ReceiptLine(
-                description=f"{plan.code} {plan.names.get(card.language, plan.names['en'])}",
-                quantity=1,
-                unit_price_minor=order.amount_minor,
-            )
-        ],
-        payment_method=order.payment_provider,
-        currency=order.currency,
-    )
-    return Settled.completed
+    return Settlement.of(provisioning, Settled.completed, via=via)
 
 
-def fail(session: Session, provisioning: Provisioning, *, reason: str, now: datetime) -> Settled:
-    """Give up: the order fails, the payment is refunded, the traveller is told, support gets
-    a ticket with the whole timeline. Each of these happens once per order."""
-    order, card, plan = order_card_plan(session, provisioning)
-    moved = order_service.transition(
-        session,
-        order.id,
-        from_states=[OrderState.provisioning],
-        to_state=OrderState.provisioning_failed,
-        actor=ACTOR,
-        reason=f"provisioning failed: {reason}",
-        details={"reference": provisioning.reference, "attempts": provisioning.attempts},
-    )
-    if not moved:
-        return Settled.already_settled
+def fail(session: Session, provisioning: Provisioning, *, reason: str, now: datetime) -> Settlement:
+    """Give up on this provisioning."""
+    if provisioning.state is not ProvisioningState.in_progress:
+        return Settlement.of(provisioning, Settled.already_settled)
     _finish(session, provisioning, ProvisioningState.failed, now=now)
     provisioning.last_error = reason
-    refund_requested = payment_service.refund(
-        session, order_id=order.id, reason=f"provisioning failed: {reason}"
-    )
-    template = "renewal_refunded" if refund_requested else "renewal_failed"
-    notification_service.queue_sms(
-        session,
-        card_id=card.id,
-        template=template,
-        context={
-            "plan": plan.names,
-            "order": order.id,
-            "amount_minor": order.amount_minor,
-            "currency": order.currency,
-        },
-        dedupe_key=f"order:{order.id}:{template}",
-    )
-    _open_ticket(
-        session,
-        provisioning,
-        kind=TicketKind.provisioning_failed,
-        subject=f"provisioning failed ({reason});"
-        f" {'refund requested' if refund_requested else 'nothing to refund'}",
-    )
-    return Settled.failed
-
-
-def _open_ticket(
-    session: Session, provisioning: Provisioning, *, kind: TicketKind, subject: str
-) -> None:
-    order, _, plan = order_card_plan(session, provisioning)
-    support_service.open_ticket(
-        session,
-        card_id=provisioning.card_id,
-        order_id=order.id,
-        kind=kind,
-        subject=f"Order {order.id} ({plan.code}): {subject}",
-        timeline=timeline.of_order(session, order.id),
-        opened_by=ACTOR,
-    )
+    return Settlement.of(provisioning, Settled.failed, reason=reason)
 
 
 def _finish(

@@ -4,8 +4,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from tulpar.kit.session import DbSession
 from tulpar.migrations_runner import head_revision
-from tulpar.web.dependencies import DbSession
 
 router = APIRouter(tags=["health"])
 

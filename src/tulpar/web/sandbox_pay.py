@@ -1,35 +1,21 @@
+"""The sandbox payment provider's hosted pay page (demo and tests): the payer pays or
+declines, and the sandbox sends its signed webhooks back to Tulpar."""
+
 from __future__ import annotations
 
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse
-from starlette.concurrency import run_in_threadpool
 
 from tulpar.errors import TulparError
-from tulpar.payment import inbox, sandbox_checkout
+from tulpar.kit.format import formatter_for
+from tulpar.kit.session import DbSession
+from tulpar.payment import sandbox_checkout
 from tulpar.payment.sandbox_checkout import CheckoutPage
-from tulpar.web.dependencies import DbSession
 
 router = APIRouter(tags=["payments"])
-
-
-@router.post("/webhooks/sandbox")
-async def sandbox_webhook(request: Request, session: DbSession) -> dict[str, bool]:
-    """Signed events from the sandbox provider (``Sandbox-Signature: t=…,v1=…``)."""
-    body = await request.body()
-    # Database work off the event loop: the inbox is hit hardest when a provider retries.
-    stored = await run_in_threadpool(inbox.receive, session, "sandbox", body, request.headers)
-    return {"received": True, "duplicate": not stored}
-
-
-@router.post("/webhooks/stripe")
-async def stripe_webhook(request: Request, session: DbSession) -> dict[str, bool]:
-    """Stripe events, verified with the official SDK (``Stripe-Signature``, 300 s)."""
-    body = await request.body()
-    stored = await run_in_threadpool(inbox.receive, session, "stripe", body, request.headers)
-    return {"received": True, "duplicate": not stored}
 
 
 @router.get("/pay/sandbox/{reference}", include_in_schema=False)
@@ -50,11 +36,14 @@ def sandbox_pay_decision(
 
 
 def _page_body(checkout: CheckoutPage) -> str:
+    # The page is bilingual (Chinese first, as the payer most likely is): one money format.
+    show = formatter_for("zh-Hans").money
     equivalents = "".join(
-        f"<li>≈ {escape(money.format('zh-Hans'))}</li>" for money in checkout.equivalents
+        f"<li>≈ {escape(show(money.amount_minor, money.currency))}</li>"
+        for money in checkout.equivalents
     )
     header = (
-        f"<h1>{escape(checkout.amount.format('en'))}</h1>"
+        f"<h1>{escape(show(checkout.amount.amount_minor, checkout.amount.currency))}</h1>"
         f"<p>{escape(checkout.description)} · 订单 Order {checkout.order_id}</p>"
         f"<ul>{equivalents}</ul>"
     )

@@ -2,18 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
+from tulpar.api.dependencies import CarrierCaller
+from tulpar.api.schemas.usage import UsageBatchIn, UsageBatchResult, UsageRecordResult
 from tulpar.idempotency import service as idempotency_service
-from tulpar.partner.service import PartnerIdentity
+from tulpar.kit.session import DbSession
 from tulpar.usage import service
-from tulpar.usage.schemas import UsageBatchIn, UsageBatchResult, UsageRecordResult
-from tulpar.web.dependencies import DbSession, require_scope
 
 router = APIRouter(prefix="/v1", tags=["usage"])
-
-CarrierCaller = Annotated[PartnerIdentity, Depends(require_scope("carrier"))]
 OptionalIdempotencyKey = Annotated[
     str | None,
     Header(

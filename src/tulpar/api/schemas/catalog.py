@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from tulpar.balance.schemas import MoneyAmount
+from tulpar.api.schemas.balance import MoneyAmount
 
 
 class PlanAllowances(BaseModel):

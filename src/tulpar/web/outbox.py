@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from tulpar.kit.session import DbSession
 from tulpar.notification import service
-from tulpar.web.dependencies import DbSession
 
 router = APIRouter(tags=["development"], include_in_schema=False)
 

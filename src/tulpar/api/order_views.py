@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tulpar.balance.schemas import MoneyAmount
+from tulpar.api.schemas.balance import MoneyAmount
+from tulpar.api.schemas.order import OrderEventOut, OrderOut, PaymentOut, ReceiptLinks
 from tulpar.config import get_settings
 from tulpar.models import Payment
-from tulpar.order import repository
 from tulpar.order import service as order_service
-from tulpar.order.schemas import OrderEventOut, OrderOut, PaymentOut, ReceiptLinks
 from tulpar.payment import service as payment_service
 from tulpar.receipt import service as receipt_service
 
@@ -36,8 +35,8 @@ def order_out(session: Session, order_id: int) -> OrderOut:
         id=order.id,
         kind=order.kind.value,
         state=order.state.value,
-        iccid=repository.iccid_of(session, order.card_id),
-        plan=None if order.plan_id is None else repository.plan_code_of(session, order.plan_id),
+        iccid=order_service.iccid_of(session, order),
+        plan=order_service.plan_code_of(session, order),
         channel=order.channel.value,
         amount=MoneyAmount(amount_minor=order.amount_minor, currency=order.currency),
         promo_code=order.promo_code,

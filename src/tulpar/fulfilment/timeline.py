@@ -1,5 +1,5 @@
 """An order's story in one list, oldest first: order events, every carrier call and every
-carrier callback. Support reads it; failed provisioning freezes it into the ticket."""
+carrier callback. Support reads it; a ticket freezes it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tulpar.inbox import service as inbox_service
 from tulpar.order import service as order_service
-from tulpar.provisioning import repository
+from tulpar.provisioning import callbacks as carrier_callbacks
+from tulpar.provisioning import service as provisioning_service
 
 
 def _at(moment: datetime | None) -> str | None:
@@ -29,7 +31,7 @@ def of_order(session: Session, order_id: int) -> list[dict[str, Any]]:
         }
         for event in order_service.timeline(session, order_id)
     ]
-    provisioning = repository.for_order(session, order_id)
+    provisioning = provisioning_service.for_order(session, order_id)
     if provisioning is not None:
         entries.extend(
             {
@@ -43,17 +45,19 @@ def of_order(session: Session, order_id: int) -> list[dict[str, Any]]:
                 "message": attempt.message,
                 "finished_at": _at(attempt.finished_at),
             }
-            for attempt in repository.attempts_of(session, provisioning.id)
+            for attempt in provisioning_service.attempts_of(session, provisioning)
         )
         entries.extend(
             {
-                "at": _at(callback.received_at),
+                "at": _at(message.received_at),
                 "what": "carrier_callback",
-                "event_id": callback.event_id,
-                "status": callback.status,
-                "handled_at": _at(callback.handled_at),
-                "outcome": callback.outcome,
+                "event_id": message.external_id,
+                "status": message.kind,
+                "handled_at": _at(message.handled_at),
+                "outcome": message.outcome,
             }
-            for callback in repository.callbacks_for(session, provisioning.reference)
+            for message in inbox_service.about(
+                session, source=carrier_callbacks.SOURCE, subject=provisioning.reference
+            )
         )
     return sorted(entries, key=lambda entry: entry["at"] or "")

@@ -1,15 +1,16 @@
-"""The inbound webhook inbox: every provider event is stored first (unique on provider and
-event id), answered at once, and handled by the ``payment.process_webhook`` job, which
-stamps it handled. Replays and duplicates find the row already there and change nothing."""
+"""Payment providers' webhooks: verified here and stored in the inbox (unique on provider
+and event id, so replays change nothing); when the inbox job hands one back,
+:func:`apply_event` records what it says about a payment or a refund and reports it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tulpar import clock
 from tulpar.errors import TulparError
+from tulpar.inbox import service as inbox_service
 from tulpar.integrations.payments.protocol import (
     EventKind,
     ProviderEvent,
@@ -18,12 +19,12 @@ from tulpar.integrations.payments.protocol import (
     WebhookSignatureError,
 )
 from tulpar.integrations.payments.registry import provider_for
-from tulpar.jobs import defer_in_transaction
 from tulpar.models import Payment
-from tulpar.payment import refunds, repository
+from tulpar.payment import refunds
 from tulpar.payment import service as payment_service
+from tulpar.payment.refunds import RefundReport
+from tulpar.payment.service import PaymentReport
 
-PROCESS_TASK = "payment.process_webhook"
 WEBHOOK_PROVIDERS = ("sandbox", "stripe")
 
 _STATUS_OF = {
@@ -50,37 +51,28 @@ def receive(session: Session, provider_name: str, body: bytes, headers: Mapping[
         raise WebhookRejectedError(str(error)) from error
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise WebhookRejectedError("The event is not in the provider's format") from error
-    stored_id = repository.add_webhook_unless_seen(
+    return inbox_service.store(
         session,
-        {
-            "provider": provider_name,
-            "event_id": event.event_id[:255],
-            "event_type": event.raw_type[:64],
-            "payload": payload,
-            "received_at": clock.now(),
-        },
+        inbox_service.Arrival(
+            source=provider_name,
+            external_id=event.event_id,
+            kind=event.raw_type,
+            payload=payload,
+        ),
     )
-    if stored_id is None:
-        return False
-    defer_in_transaction(session, PROCESS_TASK, webhook_event_id=stored_id)
-    return True
 
 
-def process(session: Session, webhook_event_id: int) -> str | None:
-    """Handle one stored event once (the row is locked meanwhile). Returns the outcome, or
-    None when it had already been handled."""
-    stored = repository.webhook_for_update(session, webhook_event_id)
-    if stored is None or stored.handled_at is not None:
-        return None
-    event = provider_for(stored.provider).interpret(stored.payload)
-    outcome = _apply(session, stored.provider, event)
-    stored.handled_at = clock.now()
-    stored.outcome = outcome
-    session.flush()
-    return outcome
+def apply_event(
+    session: Session, provider_name: str, payload: dict[str, Any]
+) -> PaymentReport | RefundReport | str:
+    """What one stored event says: a report about a payment or a refund, or why it changed
+    nothing."""
+    return _apply(session, provider_name, provider_for(provider_name).interpret(payload))
 
 
-def _apply(session: Session, provider_name: str, event: ProviderEvent) -> str:
+def _apply(
+    session: Session, provider_name: str, event: ProviderEvent
+) -> PaymentReport | RefundReport | str:
     if event.kind in _REFUND_OUTCOMES:
         return _apply_refund(session, provider_name, event)
     status = _STATUS_OF.get(event.kind)
@@ -102,7 +94,7 @@ def _apply(session: Session, provider_name: str, event: ProviderEvent) -> str:
     )
 
 
-def _apply_refund(session: Session, provider_name: str, event: ProviderEvent) -> str:
+def _apply_refund(session: Session, provider_name: str, event: ProviderEvent) -> RefundReport | str:
     refund_row = refunds.refund_for_event(
         session,
         provider_name,
@@ -112,15 +104,14 @@ def _apply_refund(session: Session, provider_name: str, event: ProviderEvent) ->
     if refund_row is None:
         return "ignored: no such refund"
     succeeded = event.kind is EventKind.refund_succeeded
-    if not refunds.record_refund(
+    report = refunds.record_refund(
         session,
         refund_row.id,
         succeeded=succeeded,
         reference=event.refund_reference,
         failure_message=None if succeeded else event.failure_message,
-    ):
-        return f"refund {refund_row.id} already settled"
-    return f"refund {refund_row.id} {'succeeded' if succeeded else 'failed'}"
+    )
+    return f"refund {refund_row.id} already settled" if report is None else report
 
 
 def _payment_of(session: Session, provider_name: str, event: ProviderEvent) -> Payment | None:

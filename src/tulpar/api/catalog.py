@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tulpar.balance.schemas import MoneyAmount
+from tulpar.api.schemas.balance import MoneyAmount
+from tulpar.api.schemas.catalog import PlanAllowances, PlanList, PlanOut
 from tulpar.catalog import service
-from tulpar.catalog.schemas import PlanAllowances, PlanList, PlanOut
+from tulpar.kit.session import DbSession
 from tulpar.models import Channel, Plan
-from tulpar.web.dependencies import DbSession
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 

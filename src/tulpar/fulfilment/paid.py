@@ -1,37 +1,46 @@
-"""Completing a paid wallet top-up: credit, confirmation SMS and receipt, in the paying
-transaction (there is nothing to provision on the network)."""
+"""An order was paid: a renewal is queued for provisioning; a top-up is credited and completed
+at once (there is nothing to provision on the network)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tulpar.models import LedgerCause, Order, OrderState
+from tulpar.models import LedgerCause, Order, OrderKind
 from tulpar.money import Money
 from tulpar.notification import service as notification_service
 from tulpar.order import service as order_service
+from tulpar.order.moves import OrderMove
+from tulpar.provisioning import service as provisioning_service
 from tulpar.receipt import service as receipt_service
 from tulpar.receipt.service import ReceiptLine
 from tulpar.wallet import service as wallet_service
 
-ACTOR = "system:order.topup"
+TOPUP_ACTOR = "system:order.topup"
 
 
-def complete(session: Session, order: Order) -> None:
+def on_paid(session: Session, order: Order) -> None:
+    if order.kind is OrderKind.plan_renewal:
+        # Under the card's job lock, so renewals of one card are applied one after the other.
+        provisioning_service.enqueue(session, order_id=order.id, card_id=order.card_id)
+    else:
+        _complete_topup(session, order)
+
+
+def _complete_topup(session: Session, order: Order) -> None:
     wallet_service.move(
         session,
         card_id=order.card_id,
         amount=Money(order.amount_minor, order.currency),
         cause=LedgerCause.order,
         order_id=order.id,
-        actor=ACTOR,
+        actor=TOPUP_ACTOR,
         reason="Wallet top-up",
     )
-    order_service.transition(
+    order_service.move(
         session,
         order.id,
-        from_states=[OrderState.paid],
-        to_state=OrderState.completed,
-        actor=ACTOR,
+        OrderMove.complete,
+        actor=TOPUP_ACTOR,
         reason="Wallet credited",
         details={"amount_minor": order.amount_minor, "currency": order.currency},
     )

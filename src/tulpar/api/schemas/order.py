@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tulpar.balance.schemas import MoneyAmount
+from tulpar.api.schemas.balance import MoneyAmount
 from tulpar.models import OrderKind, PaymentProviderName
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
+from tulpar.api.schemas.otp import OtpRequest, OtpRequested, OtpVerification, TravellerTokenOut
+from tulpar.kit.problems import problem
+from tulpar.kit.session import DbSession
 from tulpar.otp import service
 from tulpar.otp.errors import OtpRejectedError
-from tulpar.otp.schemas import OtpRequest, OtpRequested, OtpVerification, TravellerTokenOut
-from tulpar.web.dependencies import DbSession
-from tulpar.web.problems import problem
 
 router = APIRouter(prefix="/v1", tags=["verification"])
 

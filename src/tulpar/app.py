@@ -1,0 +1,37 @@
+"""The FastAPI application: the partner and traveller API, the inbound webhooks and
+callbacks, receipts, and the development pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from tulpar.api import balance, catalog, health, inbound, orders, otp, usage
+from tulpar.config import get_settings
+from tulpar.db import get_sessionmaker
+from tulpar.kit import problems
+from tulpar.receipt.endpoints import router as receipt_router
+from tulpar.web import outbox, sandbox_pay
+
+
+def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Tulpar",
+        version="1",
+        summary="Travel-eSIM plans for Kazakhstan: catalog, balances, renewals.",
+        openapi_url="/openapi.json",
+    )
+    app.state.sessionmaker = session_factory or get_sessionmaker()
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(catalog.router)
+    app.include_router(balance.router)
+    app.include_router(otp.router)
+    app.include_router(receipt_router)
+    app.include_router(usage.router)
+    app.include_router(inbound.router)
+    app.include_router(orders.router)
+    app.include_router(sandbox_pay.router)
+    if get_settings().is_demo:
+        app.include_router(outbox.router)
+    return app

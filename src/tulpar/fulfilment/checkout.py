@@ -1,0 +1,57 @@
+"""Checkout for every channel: place the order (or reopen it), start its payment attempt, and
+act at once when the attempt settles in the same transaction (the wallet pays on the spot).
+A provider that needs the network is called by :func:`start_with_provider` after commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from tulpar.auth.identity import Caller
+from tulpar.fulfilment.payments import on_payment
+from tulpar.fulfilment.requery import start_with_provider
+from tulpar.models import Order, Payment, PaymentProviderName
+from tulpar.order import checkout as order_checkout
+from tulpar.order import service as order_service
+from tulpar.order.checkout import OrderRequest
+from tulpar.payment import service as payment_service
+
+__all__ = ["CheckoutResult", "OrderRequest", "pay_again", "place", "start_with_provider"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutResult:
+    order: Order
+    payment: Payment
+    # The provider must still be called, after this transaction commits (Stripe).
+    provider_call_pending: bool
+
+
+def place(session: Session, caller: Caller, request: OrderRequest) -> CheckoutResult:
+    """Place an order and start paying it. Refusals (including a wallet that cannot pay)
+    raise before anything is written."""
+    order = order_checkout.place(session, caller, request)
+    return _start_payment(session, order, provider=request.payment_provider)
+
+
+def pay_again(
+    session: Session, caller: Caller, order_id: int, *, provider: PaymentProviderName
+) -> CheckoutResult:
+    """A new payment attempt for an order that is still open (e.g. after a decline)."""
+    order = order_checkout.reopen_for_payment(session, caller, order_id, provider=provider)
+    return _start_payment(session, order, provider=provider)
+
+
+def _start_payment(
+    session: Session, order: Order, *, provider: PaymentProviderName
+) -> CheckoutResult:
+    started = payment_service.start_attempt(session, order, provider=provider)
+    if started.report is not None:
+        on_payment(session, started.report)
+    return CheckoutResult(
+        order=order_service.get(session, order.id),
+        payment=started.payment,
+        provider_call_pending=payment_service.provider_request(session, started.payment.id)
+        is not None,
+    )
