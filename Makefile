@@ -29,6 +29,7 @@ test-embedded: sync  ## Migrations + smoke tests on the embedded PostgreSQL (DAT
 lint: sync
 	$(UV) run --frozen ruff check src tests bench
 	$(UV) run --frozen ruff format --check src tests bench
+	$(UV) run --frozen lint-imports
 
 typecheck: sync
 	$(UV) run --frozen mypy

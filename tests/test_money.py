@@ -29,9 +29,3 @@ def test_refuses_unknown_currencies() -> None:
 
 def test_normalises_the_code() -> None:
     assert Money.of(100, " usd ") == Money(100, "USD")
-
-
-def test_formats_exactly_as_the_kit_formatter_does() -> None:
-    assert Money(590000, "KZT").format("en") == "5,900 KZT"
-    assert Money(590050, "KZT").format("ru") == "5\xa0900,50 KZT"
-    assert Money(5200, "CNY").format("zh-Hans") == "52 CNY"

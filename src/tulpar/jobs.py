@@ -12,7 +12,7 @@ import procrastinate
 from sqlalchemy.orm import Session
 
 TASK_MODULES = [
-    "tulpar.card.tasks",
+    "tulpar.bundle.tasks",
     "tulpar.rating.tasks",
     "tulpar.barring.tasks",
     "tulpar.notification.tasks",

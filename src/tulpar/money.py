@@ -8,7 +8,6 @@ from typing import ClassVar
 from babel.numbers import get_currency_precision
 
 from tulpar.errors import InvalidMoneyError
-from tulpar.kit.format import formatter_for
 
 SUPPORTED_CURRENCIES = ("KZT", "CNY", "USD")
 
@@ -45,7 +44,3 @@ class Money:
     @property
     def exponent(self) -> int:
         return get_currency_precision(self.currency)
-
-    def format(self, locale: str = "en") -> str:
-        """The kit formatter's text (``5,900 KZT``), for callers not yet asking it directly."""
-        return formatter_for(locale).money(self.amount_minor, self.currency)

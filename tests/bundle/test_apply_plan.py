@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_active_card, create_card, create_plan
 from tulpar import clock
+from tulpar.bundle import lifecycle
 from tulpar.bundle import service as bundle_service
 from tulpar.bundle.allowances import DATA
-from tulpar.card import lifecycle
 from tulpar.errors import CardSuspendedError, CardTerminatedError
 from tulpar.kit.format import GB
 from tulpar.ledger import service as ledger

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_active_card, create_card, create_plan
 from tulpar import clock
+from tulpar.bundle import lifecycle
 from tulpar.bundle import service as bundle_service
 from tulpar.bundle.allowances import DATA, SMS, VOICE, AllowanceKind
 from tulpar.bundle.policy import Allowances
-from tulpar.card import lifecycle
 from tulpar.kit.format import GB
 from tulpar.ledger import service as ledger
 from tulpar.models import (

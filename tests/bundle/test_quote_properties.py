@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_active_card, create_plan
 from tulpar import clock
+from tulpar.bundle import lifecycle
 from tulpar.bundle import service as bundle_service
 from tulpar.bundle.allowances import ALLOWANCE_KINDS, AllowanceKind
-from tulpar.card import lifecycle
 from tulpar.ledger import service as ledger
 from tulpar.models import BundleState, LedgerCause, LedgerEntry, RenewalPolicy
 

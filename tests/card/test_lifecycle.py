@@ -11,8 +11,8 @@ from tests.fixtures.factories import create_active_card, create_plan
 from tulpar import clock
 from tulpar.api.balance import balance_out
 from tulpar.balance import service as balance_service
+from tulpar.bundle import lifecycle
 from tulpar.bundle import service as bundle_service
-from tulpar.card import lifecycle
 from tulpar.models import BundleState, CardState, LedgerCause, RenewalPolicy
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_card
 from tulpar.app import create_app
+from tulpar.auth import tokens
 from tulpar.models import CardState, Notification, NotificationState
-from tulpar.otp import service
 from tulpar.worker import run_worker
 
 
@@ -45,4 +45,4 @@ def test_code_by_sms_through_the_worker_then_a_token(committed: sessionmaker[Ses
 
     assert verified.status_code == 200
     with committed() as session:
-        assert service.traveller_card_id(session, verified.json()["token"]) == card_id
+        assert tokens.traveller_card_id(session, verified.json()["token"]) == card_id

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.fixtures.factories import create_card, make_iccid
 from tulpar import clock
 from tulpar.app import create_app
+from tulpar.auth import tokens
 from tulpar.config import get_settings
 from tulpar.models import Card, CardState, Notification, OtpChallenge, TravellerToken
-from tulpar.otp import service
 
 ACCEPTED = {
     "status": "accepted",
@@ -187,7 +187,7 @@ class TestVerify:
         assert body["card"] == f"{card.iccid[:6]}…{card.iccid[-4:]}"
         assert body["token_type"] == "Bearer"
         assert datetime.fromisoformat(body["expires_at"]) == frozen_now + timedelta(minutes=30)
-        assert service.traveller_card_id(session, body["token"]) == card.id
+        assert tokens.traveller_card_id(session, body["token"]) == card.id
         [stored] = session.scalars(select(TravellerToken)).all()
         assert body["token"] not in stored.token_sha256
         # The code cannot be used twice.

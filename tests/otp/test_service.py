@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.fixtures.factories import create_card
 from tulpar import clock
 from tulpar.api.dependencies import TravellerCaller
+from tulpar.auth import tokens
 from tulpar.config import get_settings
 from tulpar.errors import TulparError, UnauthorizedError
 from tulpar.kit import problems
@@ -35,17 +36,17 @@ class TestTravellerToken:
         verified = service.verify(session, card.iccid, _code(session))
 
         with clock.frozen(frozen_now + timedelta(minutes=29, seconds=59)):
-            assert service.traveller_card_id(session, verified.token) == card.id
+            assert tokens.traveller_card_id(session, verified.token) == card.id
         with (
             clock.frozen(frozen_now + timedelta(minutes=30)),
             pytest.raises(UnauthorizedError),
         ):
-            service.traveller_card_id(session, verified.token)
+            tokens.traveller_card_id(session, verified.token)
 
     @pytest.mark.parametrize("token", [None, "", "tlp_partner_key", "tvt_made-up"])
     def test_anything_else_is_unauthorized(self, session: Session, token: str | None) -> None:
         with pytest.raises(UnauthorizedError):
-            service.traveller_card_id(session, token)
+            tokens.traveller_card_id(session, token)
 
     def test_the_dependency_gives_the_card_and_401_without_a_token(
         self, session: Session, session_factory: sessionmaker[Session]

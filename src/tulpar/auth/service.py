@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from tulpar.auth import tokens
 from tulpar.auth.identity import Caller, CallerKind
 from tulpar.errors import CardNotFoundError, ForbiddenError, UnauthorizedError
 from tulpar.models import Card, Channel
-from tulpar.otp import service as otp_service
 from tulpar.partner import service as partner_service
 
 
@@ -17,8 +17,8 @@ def identify(session: Session, credential: str | None) -> Caller:
     key, or a traveller token from an SMS code. Raises 401 for anything else."""
     if not credential:
         raise UnauthorizedError()
-    if otp_service.is_traveller_token(credential):
-        return traveller(otp_service.traveller_card_id(session, credential))
+    if tokens.is_traveller_token(credential):
+        return traveller(tokens.traveller_card_id(session, credential))
     partner = partner_service.authenticate(session, credential)
     kind = CallerKind.partner if "partner" in partner.scopes else CallerKind.carrier
     return Caller(

@@ -12,8 +12,7 @@ from tulpar.balance import service as balance_service
 from tulpar.card import importer
 from tulpar.cli.common import command_transaction, console, errors
 from tulpar.errors import InvalidInputError
-from tulpar.kit.format import format_data, format_minutes
-from tulpar.money import Money
+from tulpar.kit.format import format_data, format_minutes, format_money
 
 app = typer.Typer(no_args_is_help=True, help="Cards (eSIMs).")
 
@@ -90,7 +89,7 @@ def show(card: str = typer.Argument(..., help="ICCID or phone number")) -> None:
         + "   sms: "
         + _allowance(balance.sms_count.unlimited, balance.sms_count.remaining, str)
     )
-    console.print(f"wallet: {Money(balance.wallet.amount_minor, balance.wallet.currency).format()}")
+    console.print(f"wallet: {format_money(balance.wallet.amount_minor, balance.wallet.currency)}")
     table = Table("bundle", "plan", "state", "starts (UTC+5)", "expires (UTC+5)", "data left")
     for bundle in balance.bundles:
         table.add_row(

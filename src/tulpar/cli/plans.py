@@ -5,8 +5,7 @@ from rich.table import Column, Table
 
 from tulpar.catalog import service
 from tulpar.cli.common import command_transaction, console
-from tulpar.kit.format import format_data, format_minutes
-from tulpar.money import Money
+from tulpar.kit.format import format_data, format_minutes, format_money
 
 app = typer.Typer(no_args_is_help=True, help="The plan catalog.")
 
@@ -26,7 +25,7 @@ def list_plans() -> None:
                 "unlimited" if plan.data_bytes is None else format_data(plan.data_bytes),
                 "unlimited" if plan.voice_seconds is None else format_minutes(plan.voice_seconds),
                 "unlimited" if plan.sms_count is None else str(plan.sms_count),
-                ", ".join(Money(p.amount_minor, p.currency).format() for p in plan.prices),
+                ", ".join(format_money(p.amount_minor, p.currency) for p in plan.prices),
                 plan.renewal_policy.value + (" + rollover" if plan.rollover else ""),
             )
     console.print(table)

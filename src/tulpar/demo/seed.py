@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from tulpar import clock
+from tulpar.bundle import lifecycle
 from tulpar.bundle import service as bundle_service
 from tulpar.bundle.allowances import DATA
-from tulpar.card import lifecycle
 from tulpar.card import service as card_service
 from tulpar.catalog import service as catalog_service
 from tulpar.catalog.service import PlanDefinition

@@ -113,3 +113,4 @@ def formatter_for(language: str) -> Formatter:
 # Operator tools (the CLI) read English; these are the same rules, not a second copy.
 format_data = formatter_for("en").data
 format_minutes = formatter_for("en").minutes
+format_money = formatter_for("en").money

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from tulpar.models import OtpChallenge, TravellerToken
+from tulpar.models import OtpChallenge
 
 # Advisory-lock namespaces (first key of pg_advisory_xact_lock(int, int)).
 _SUBJECT_LOCK = 7301
@@ -86,19 +86,6 @@ def mark_verified(session: Session, challenge_id: int, *, now: datetime) -> bool
         .values(verified_at=now)
     )
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
-
-
-def add_token(session: Session, token: TravellerToken) -> TravellerToken:
-    session.add(token)
-    session.flush()
-    return token
-
-
-def card_id_for_token(session: Session, token_sha256: str, *, now: datetime) -> int | None:
-    query = select(TravellerToken.card_id).where(
-        TravellerToken.token_sha256 == token_sha256, TravellerToken.expires_at > now
-    )
-    return session.scalars(query).first()
 
 
 def purge_before(session: Session, *, before: datetime) -> int:

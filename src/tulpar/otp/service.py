@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from tulpar import clock
+from tulpar.auth import tokens
 from tulpar.card import service as card_service
 from tulpar.config import get_settings
-from tulpar.errors import CardNotFoundError, UnauthorizedError
+from tulpar.errors import CardNotFoundError
 from tulpar.identifiers import Iccid, parse_card_reference
-from tulpar.models import Card, CardState, OtpChallenge, TravellerToken
+from tulpar.models import Card, CardState, OtpChallenge
 from tulpar.notification import service as notification_service
 from tulpar.otp import repository
 from tulpar.otp.errors import (
@@ -35,8 +36,6 @@ CODE_LIFETIME = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 RESEND_COOLDOWN = timedelta(seconds=60)
 CAP_WINDOW = timedelta(hours=1)
-TOKEN_LIFETIME = timedelta(minutes=30)
-TOKEN_PREFIX = "tvt_"
 PLACEHOLDER_SECRETS = frozenset({"", "change-me-otp-secret", "change-me", "changeme", "secret"})
 RELAXED_ENVIRONMENTS = frozenset({"development", "test"})
 
@@ -57,10 +56,6 @@ def _keyed_hash(purpose: str, value: str) -> str:
 
 def _code_hmac(subject: str, code: str) -> str:
     return _keyed_hash(f"otp-code\x00{subject}", code)
-
-
-def _token_sha256(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
@@ -151,7 +146,8 @@ class VerifiedCard:
 
 
 def verify(session: Session, reference: str, code: str) -> VerifiedCard:
-    """Exchange the latest code for a traveller token valid :data:`TOKEN_LIFETIME`.
+    """Exchange the latest code for a traveller token (valid for
+    :data:`tulpar.auth.tokens.TOKEN_LIFETIME`).
 
     A wrong code raises :class:`OtpRejectedError` *after* counting the attempt: callers must
     commit the transaction on that error (the endpoint answers without re-raising)."""
@@ -178,19 +174,9 @@ def verify(session: Session, reference: str, code: str) -> VerifiedCard:
         )
     if not repository.mark_verified(session, challenge.id, now=now):
         raise OtpRejectedError("The code is wrong or has expired; request a new code")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    issued = repository.add_token(
-        session,
-        TravellerToken(
-            card_id=subject.card.id,
-            challenge_id=challenge.id,
-            token_sha256=_token_sha256(token),
-            expires_at=now + TOKEN_LIFETIME,
-            created_at=now,
-        ),
-    )
+    issued = tokens.issue(session, card_id=subject.card.id, challenge_id=challenge.id, now=now)
     return VerifiedCard(
-        token=token,
+        token=issued.token,
         expires_at=issued.expires_at,
         card_id=subject.card.id,
         card_masked=Iccid(subject.card.iccid).masked(),
@@ -203,21 +189,6 @@ def _locked(challenge: OtpChallenge, now: datetime) -> OtpLockedError:
         "Too many wrong codes; request a new code",
         retry_after_seconds=_seconds_until(unlock_at, now) if unlock_at > now else 0,
     )
-
-
-def is_traveller_token(token: str | None) -> bool:
-    """Whether a bearer token is a traveller token (partner API keys start ``tlp_``)."""
-    return bool(token) and str(token).startswith(TOKEN_PREFIX)
-
-
-def traveller_card_id(session: Session, token: str | None) -> int:
-    """The one card a traveller token may act on. Raises :class:`UnauthorizedError`."""
-    if not is_traveller_token(token):
-        raise UnauthorizedError("Verify the card with an SMS code first")
-    card_id = repository.card_id_for_token(session, _token_sha256(str(token)), now=clock.now())
-    if card_id is None:
-        raise UnauthorizedError("This verification has expired; request a new SMS code")
-    return card_id
 
 
 def purge(session: Session, *, now: datetime) -> int:

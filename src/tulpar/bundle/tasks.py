@@ -5,7 +5,7 @@ from dataclasses import asdict
 import structlog
 
 from tulpar import clock
-from tulpar.card import lifecycle
+from tulpar.bundle import lifecycle
 from tulpar.db import transaction
 from tulpar.jobs import app
 
