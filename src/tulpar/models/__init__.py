@@ -36,6 +36,7 @@ from tulpar.models.usage import (
     UsageRecord,
     UsageThresholdEvent,
 )
+from tulpar.models.ussd import UssdSession
 from tulpar.models.wallet import Wallet
 
 __all__ = [
@@ -85,5 +86,6 @@ __all__ = [
     "UsageOverage",
     "UsageRecord",
     "UsageThresholdEvent",
+    "UssdSession",
     "Wallet",
 ]
