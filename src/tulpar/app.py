@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from tulpar.api import balance, catalog, health, inbound, orders, otp, usage
+from tulpar.api import balance, catalog, health, inbound, orders, otp, quotes, usage
 from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker
 from tulpar.kit import problems
@@ -31,6 +31,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     app.include_router(usage.router)
     app.include_router(inbound.router)
     app.include_router(orders.router)
+    app.include_router(quotes.router)
     app.include_router(sandbox_pay.router)
     if get_settings().is_demo:
         app.include_router(outbox.router)

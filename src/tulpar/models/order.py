@@ -49,7 +49,7 @@ class Order(Base):
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     payment_provider: Mapped[str] = mapped_column(String(16))
-    # Stored as given; promotions (and discounts) come with the promotions issue.
+    # Stored as given; no promotion engine exists yet, so checkout refuses any code.
     promo_code: Mapped[str | None] = mapped_column(String(64))
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
     placed_by: Mapped[str] = mapped_column(String(120))

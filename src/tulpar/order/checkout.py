@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from tulpar import clock
 from tulpar.auth import service as auth_service
 from tulpar.auth.identity import Caller
+from tulpar.bundle import service as bundle_service
+from tulpar.bundle.policy import RenewalQuote
 from tulpar.card import service as card_service
 from tulpar.catalog import service as catalog_service
 from tulpar.config import get_settings
@@ -113,6 +115,44 @@ def place(session: Session, caller: Caller, request: OrderRequest) -> Order:
         },
     )
     return order
+
+
+@dataclass(frozen=True, slots=True)
+class OrderQuote:
+    """What a renewal would cost and do, as every channel shows it before payment."""
+
+    plan: Plan
+    price: Money
+    renewal: RenewalQuote
+
+
+def quote(
+    session: Session, caller: Caller, *, card: str, plan: str, currency: str = "KZT"
+) -> OrderQuote:
+    """The quote for renewing ``card`` with ``plan`` on the caller's channel, refused for the
+    same reasons placing the order would be (and revealing no more about other cards)."""
+    auth_service.ensure_may_buy(caller)
+    now = clock.now()
+    found = card_service.find(session, card)
+    if caller.card_id is not None and found.id != caller.card_id:
+        raise CardNotFoundError()
+    card_service.ensure_renewable(found, now=now)
+    request = OrderRequest(
+        card=card,
+        kind=OrderKind.plan_renewal,
+        plan=plan,
+        amount_minor=None,
+        currency=currency,
+        payment_provider=PaymentProviderName.sandbox,
+        promo_code=None,
+    )
+    priced_plan, price = _price(session, caller, request, now=now)
+    assert priced_plan is not None
+    return OrderQuote(
+        plan=priced_plan,
+        price=price,
+        renewal=bundle_service.quote(session, found, priced_plan, now=now),
+    )
 
 
 def reopen_for_payment(

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.orm import Session
 
+from tulpar.bundle import service as bundle_service
 from tulpar.card import service as card_service
 from tulpar.config import get_settings
 from tulpar.errors import CardNotRenewableError
@@ -33,7 +34,6 @@ from tulpar.models import (
     Provisioning,
     ProvisioningAttempt,
     ProvisioningState,
-    RenewalPolicy,
 )
 from tulpar.provisioning import repository, settlement
 from tulpar.provisioning.settlement import UNAVAILABLE, Settlement
@@ -196,8 +196,8 @@ def start(session: Session, order: Order, *, now: datetime) -> Provisioning:
     plan = None if order.plan_id is None else repository.plan(session, order.plan_id)
     if card is None or plan is None:
         raise LookupError(f"order {order.id} lost its card or plan")
-    current_end = max(now, card.validity_ends_at or now)
-    starts_at = now if plan.renewal_policy is RenewalPolicy.extend else current_end
+    # The carrier gets the window the bundle will have here: the same policy code decides.
+    window = bundle_service.quote(session, card, plan, now=now)
     provisioning = Provisioning(
         order_id=order.id,
         card_id=order.card_id,
@@ -205,8 +205,8 @@ def start(session: Session, order: Order, *, now: datetime) -> Provisioning:
         state=ProvisioningState.in_progress,
         attempts=0,
         started_at=now,
-        bundle_starts_at=starts_at,
-        bundle_expires_at=current_end + timedelta(days=plan.validity_days),
+        bundle_starts_at=window.starts_at,
+        bundle_expires_at=window.expires_at,
         retry_until=now + _retry_window(),
         next_check_at=now,
     )

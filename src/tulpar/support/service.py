@@ -1,5 +1,5 @@
-"""Support tickets. This issue needs only the system's side: opening a ticket with the whole
-timeline when something the traveller paid for went wrong; the back office adds the rest."""
+"""Support tickets: a case about a card or an order, holding a snapshot of its timeline.
+The system opens one when something the traveller paid for went wrong."""
 
 from __future__ import annotations
 
