@@ -6,17 +6,15 @@ from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tulpar.kit.session import DbSession
+from tulpar.kit.templates import page_environment
 from tulpar.notification import service
 
 router = APIRouter(tags=["development"], include_in_schema=False)
 
-_pages = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "pages"),
-    autoescape=select_autoescape(default=True),
-)
+# A developer's page, in English; times are Kazakhstan's, as everywhere we show them.
+_pages = page_environment(Path(__file__).parent / "pages", "en")
 
 
 @router.get("/dev/outbox", response_class=HTMLResponse)
