@@ -33,7 +33,10 @@ def begin(session: Session, order_id: int, *, now: datetime) -> PlannedCall | No
     renewal of its card, settled, or failed before any call)."""
     provisioning = provisioning_service.locked_for_order(session, order_id)
     if provisioning is None:
-        order = order_service.get(session, order_id)
+        try:
+            order = order_service.get(session, order_id)
+        except order_service.OrderNotFoundError:
+            return None
         if not _starts_now(session, order, now=now):
             return None
         provisioning = provisioning_service.start(session, order, now=now)
