@@ -2,6 +2,7 @@
 
     make bench-rating                                  # 5,000 cards × 250,000 records
     make bench-rating BENCH_ARGS="--cards 20000 --records 1000000"
+    make bench-rating BENCH_ARGS="--batch-size 100 10000"  # a table row per batch size
 
 The **engine** is the production path: ``usage.service.ingest`` on batches of raw records as
 the API and the CSV importer pass them (validation, card lookup by ICCID, dedupe, insert,
@@ -10,7 +11,8 @@ batch. The **baseline** is the least a database must do with the same batches: i
 records with their uniqueness check and subtract from one allowance row per card, locked in
 sorted order — with card ids and times already parsed. Batches of both run interleaved so
 both see the same machine state. Uses ``DATABASE_URL`` or, when unset, the embedded server
-(``TULPAR_DATA_DIR``); works in a fresh, uniquely named database dropped afterwards.
+(``TULPAR_DATA_DIR``); works in a fresh, uniquely named database dropped afterwards, one per
+batch size (each with the same cards and stream).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import random
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import psycopg
 from sqlalchemy import text
@@ -103,11 +106,39 @@ def parse_for_baseline(
     }
 
 
+@dataclass(frozen=True)
+class Run:
+    batch_size: int
+    records: int
+    engine_seconds: float
+    baseline_seconds: float
+    median_turn_ratio: float
+
+    @property
+    def engine_rate(self) -> float:
+        return self.records / self.engine_seconds
+
+    @property
+    def baseline_rate(self) -> float:
+        return self.records / self.baseline_seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.engine_rate / self.baseline_rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cards", type=int, default=5_000)
     parser.add_argument("--records", type=int, default=250_000)
-    parser.add_argument("--batch", type=int, default=10_000, help="records per batch (≤10,000)")
+    parser.add_argument(
+        "--batch-size",
+        "--batch",
+        type=int,
+        nargs="+",
+        default=[10_000],
+        help="records per batch (≤10,000); several sizes run one after another",
+    )
     parser.add_argument("--duplicates", type=float, default=0.01)
     parser.add_argument("--late", type=float, default=0.02)
     parser.add_argument("--small-share", type=float, default=0.1, help="cards with 100 MB")
@@ -122,6 +153,20 @@ def main() -> None:
         "--concurrency", type=int, default=1, help="batches in flight at once, on both sides"
     )
     options = parser.parse_args()
+    runs = [run(options, batch_size) for batch_size in options.batch_size]
+    print()
+    print(f"{'batch size':>10}  {'engine rec/s':>12}  {'baseline rec/s':>14}  {'ratio':>5}  median")
+    for done in runs:
+        print(
+            f"{done.batch_size:>10,}  {done.engine_rate:>12,.0f}  {done.baseline_rate:>14,.0f}"
+            f"  {done.ratio:>5.2f}  {done.median_turn_ratio:>6.2f}"
+        )
+    print("(ratio engine/baseline, target ≥ 0.50; median: of the per-turn ratios)")
+
+
+def run(options: argparse.Namespace, batch_size: int) -> Run:
+    """One batch size, in its own scratch database, with the same cards and stream as the
+    others (the generator restarts from the seed)."""
     rng = random.Random(options.seed)
 
     with scratch_database() as url:
@@ -133,7 +178,7 @@ def main() -> None:
         print(f"PostgreSQL {version[0] if version else '?'} ({where})")
         print(
             f"{options.cards:,} cards, {options.records:,} records, batches of"
-            f" {options.batch:,}, {options.concurrency} at a time"
+            f" {batch_size:,}, {options.concurrency} at a time"
         )
         started = time.perf_counter()
         seed(
@@ -171,8 +216,7 @@ def main() -> None:
             return report.accepted, report.duplicates
 
         batches = [
-            records[start : start + options.batch]
-            for start in range(0, len(records), options.batch)
+            records[start : start + batch_size] for start in range(0, len(records), batch_size)
         ]
         # Both sides take turns, a group of batches at a time, so they see the same machine.
         group = max(1, options.concurrency)
@@ -208,20 +252,22 @@ def main() -> None:
             ).one()
         engine.dispose()
 
-    total = len(records)
-    engine_rate, baseline_rate = total / engine_seconds, total / baseline_seconds
-    print(
-        f"engine:   {engine_rate:10,.0f} records/s ({engine_seconds:.1f} s; {accepted:,} rated,"
-        f" {duplicates:,} duplicates; {counts[0]:,} ledger entries, {counts[1]:,} overages,"
-        f" {counts[2]:,} threshold events, {counts[3]:,} bars)"
+    done = Run(
+        batch_size, len(records), engine_seconds, baseline_seconds, statistics.median(turn_ratios)
     )
     print(
-        f"baseline: {baseline_rate:10,.0f} records/s ({baseline_seconds:.1f} s;"
+        f"engine:   {done.engine_rate:10,.0f} records/s ({engine_seconds:.1f} s;"
+        f" {accepted:,} rated, {duplicates:,} duplicates; {counts[0]:,} ledger entries,"
+        f" {counts[1]:,} overages, {counts[2]:,} threshold events, {counts[3]:,} bars)"
+    )
+    print(
+        f"baseline: {done.baseline_rate:10,.0f} records/s ({baseline_seconds:.1f} s;"
         f" {counts[4]:,} stored)"
     )
-    print(f"ratio engine/baseline: {engine_rate / baseline_rate:.2f} (target ≥ 0.50)")
+    print(f"ratio engine/baseline: {done.ratio:.2f} (target ≥ 0.50) at batches of {batch_size:,}")
     # Robust to other load on the machine: each turn compares both sides run back to back.
-    print(f"median ratio over {len(turn_ratios)} turns: {statistics.median(turn_ratios):.2f}")
+    print(f"median ratio over {len(turn_ratios)} turns: {done.median_turn_ratio:.2f}")
+    return done
 
 
 if __name__ == "__main__":

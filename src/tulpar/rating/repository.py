@@ -1,9 +1,15 @@
 """The rating engine's SQL. Every statement works on a whole batch at once.
 
-A batch lives in temporary tables of the session's connection, emptied after each
-transaction: ``rating_incoming`` (the batch as given), ``rating_new`` (records stored by this
-batch) and ``rating_later`` (the few records that must wait for a later round, with the bundles
-each may draw on)."""
+A batch lives in temporary tables of the session's connection: ``rating_incoming`` (the batch
+as given), ``rating_new`` (records stored by this batch) and ``rating_later`` (the few records
+that must wait for a later round, with the bundles each may draw on). Each batch empties them
+first; the first two are also emptied at every commit.
+
+The cards of ``rating_new`` are also kept, sorted, in the session's ``info`` (:func:`insert_new`
+sets them) for the statements that follow, which name them as an array: a temporary table has
+no statistics, so the planner guesses it holds hundreds of rows and scans every card and bundle
+for a batch of a few dozen records; an array's length it knows, and it picks index scans on
+``bundles (card_id, …)`` when the cards are few."""
 
 from __future__ import annotations
 
@@ -29,21 +35,26 @@ _REMAINING_OF = """CASE {kind} WHEN 'data' THEN {b}.data_bytes_remaining
 # What bundle ``b`` has left of record ``r``'s kind.
 _LEFT_FOR_RECORD = _REMAINING_OF.format(kind="r.kind", b="b")
 
+# Emptying a table at commit rebuilds the index of its TOAST table, in the catalog too: at every
+# commit of the session, touched or not, for milliseconds. Text of bounded length (the limits of
+# ``usage_records``) spares the first two a TOAST table; ``rating_later`` must keep one for its
+# arrays, so it is not emptied at commit (rarely written, it is only ever read after this
+# batch's DELETE).
 _CREATE_TEMP_TABLES = text(
     """
     CREATE TEMP TABLE IF NOT EXISTS rating_incoming (
-        source text NOT NULL, record_id text NOT NULL, card_id bigint NOT NULL,
-        kind text NOT NULL, quantity bigint NOT NULL, occurred_at timestamptz NOT NULL
+        source varchar(64) NOT NULL, record_id varchar(128) NOT NULL, card_id bigint NOT NULL,
+        kind varchar(24) NOT NULL, quantity bigint NOT NULL, occurred_at timestamptz NOT NULL
     ) ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS rating_new (
-        id bigint NOT NULL, card_id bigint NOT NULL, kind text NOT NULL,
+        id bigint NOT NULL, card_id bigint NOT NULL, kind varchar(24) NOT NULL,
         quantity bigint NOT NULL, occurred_at timestamptz NOT NULL
     ) ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS rating_later (
         id bigint NOT NULL, card_id bigint NOT NULL, kind text NOT NULL,
         quantity bigint NOT NULL, occurred_at timestamptz NOT NULL,
         candidates bigint[] NOT NULL, round bigint NOT NULL
-    ) ON COMMIT DELETE ROWS;
+    );
     DELETE FROM rating_incoming;
     DELETE FROM rating_new;
     DELETE FROM rating_later;
@@ -54,10 +65,11 @@ _CREATE_TEMP_TABLES = text(
 # psycopg's own (C) formatting instead of Python's.
 _COPY_INCOMING = "COPY rating_incoming FROM STDIN (FORMAT BINARY)"
 _INCOMING_TYPES = ["text", "text", "int8", "text", "int8", "timestamptz"]
+_BATCH_CARDS = "tulpar.rating.batch_cards"  # the key in ``Session.info``
 
 # Sorted by key: two batches sharing keys wait on each other in one order, never in a cycle.
 # It answers the keys stored before; NOT IN (hashed) finds them cheaper than NOT EXISTS, which
-# sorts both sides by text.
+# sorts both sides by text. A last row (no key) holds the cards of the records it stored.
 _INSERT_NEW = text(
     """
     WITH stored AS (
@@ -70,8 +82,9 @@ _INSERT_NEW = text(
         INSERT INTO rating_new (id, card_id, kind, quantity, occurred_at)
         SELECT id, card_id, kind, quantity, occurred_at FROM stored
     )
-    SELECT i.source, i.record_id FROM rating_incoming i
+    SELECT i.source, i.record_id, NULL FROM rating_incoming i
     WHERE (i.source, i.record_id) NOT IN (SELECT source, record_id FROM stored)
+    UNION ALL SELECT NULL, NULL, array_agg(DISTINCT card_id ORDER BY card_id) FROM stored
     """
 )
 
@@ -81,7 +94,7 @@ _INSERT_NEW = text(
 _LOCK_CARDS = text(
     """
     SELECT count(*) FROM (
-        SELECT id FROM cards WHERE id IN (SELECT card_id FROM rating_new)
+        SELECT id FROM cards WHERE id = ANY (CAST(:cards AS bigint[]))
         ORDER BY id FOR NO KEY UPDATE
     ) locked
     """
@@ -101,7 +114,8 @@ _LOCK_BUNDLES = text(
             SELECT b.id, b.card_id, b.starts_at, b.expires_at FROM bundles b
             JOIN (SELECT card_id, min(occurred_at) AS first_at, max(occurred_at) AS last_at
                   FROM rating_new GROUP BY card_id) r ON r.card_id = b.card_id
-            WHERE b.state <> 'revoked' AND b.starts_at <= r.last_at AND b.expires_at > r.first_at
+            WHERE b.card_id = ANY (CAST(:cards AS bigint[])) AND b.state <> 'revoked'
+              AND b.starts_at <= r.last_at AND b.expires_at > r.first_at
             ORDER BY b.id FOR NO KEY UPDATE OF b
         ) locked
     ) windows
@@ -134,7 +148,8 @@ _BATCH = f"""
                 SELECT r.id, r.card_id, r.kind, r.quantity, r.occurred_at,
                        coalesce(array_agg(b.id ORDER BY b.expires_at, b.id)
                                 FILTER (WHERE b.id IS NOT NULL), '{{}}') AS candidates
-                FROM rating_new r LEFT JOIN bundles b ON {_MAY_DRAW_ON}
+                FROM rating_new r
+                LEFT JOIN bundles b ON {_MAY_DRAW_ON} AND b.card_id = ANY (CAST(:cards AS bigint[]))
                 WHERE r.card_id = ANY (CAST(:cards AS bigint[]))
                 -- grouped in the windows' order, so they need no sort of their own
                 GROUP BY r.card_id, r.kind, r.occurred_at, r.id, r.quantity
@@ -200,8 +215,9 @@ _TAKEN_FROM_SINGLE = f"""
                END AS capacity,
                (sum(r.quantity) OVER w)::bigint - r.quantity AS use_start,
                (sum(r.quantity) OVER w)::bigint AS use_end
-        FROM rating_new r LEFT JOIN bundles b ON {_MAY_DRAW_ON}
-        WHERE r.card_id <> ALL (CAST(:cards AS bigint[]))
+        FROM rating_new r
+        LEFT JOIN bundles b ON {_MAY_DRAW_ON} AND b.card_id = ANY (CAST(:cards AS bigint[]))
+        WHERE r.card_id = ANY (CAST(:cards AS bigint[]))
         WINDOW w AS (PARTITION BY r.card_id, r.kind, b.id ORDER BY r.occurred_at, r.id)
     ), taken AS (
         SELECT id AS usage_record_id, card_id, bundle_id, kind, occurred_at,
@@ -250,7 +266,8 @@ _CONSEQUENCES = """
                    max(occurred_at) AS last_at
             FROM taken WHERE bundle_id IS NOT NULL GROUP BY bundle_id
         ) t
-        WHERE b.id = t.bundle_id
+        -- (every bundle drawn on is of the statement's cards: said for the planner's sake)
+        WHERE b.id = t.bundle_id AND b.card_id = ANY (CAST(:cards AS bigint[]))
         RETURNING b.card_id, b.state, t.data
     ), reached AS (
         -- The first record (in rating order) that left the bundle at or below the level;
@@ -322,22 +339,37 @@ def insert_new(
         copy.set_types(_INCOMING_TYPES)
         for row in rows:
             copy.write_row(row)
-    known = session.execute(_INSERT_NEW).all()
-    return {(str(source), str(record_id)) for source, record_id in known}
+    known: set[tuple[str, str]] = set()
+    for source, record_id, cards in session.execute(_INSERT_NEW):
+        if source is None:
+            session.info[_BATCH_CARDS] = [int(card) for card in cards or ()]
+        else:
+            known.add((str(source), str(record_id)))
+    return known
 
 
 def lock_cards_and_bundles(session: Session) -> list[int]:
     """Cards, then their bundles that the batch may touch, each in primary-key order. Returns
     the cards whose records may have more than one bundle to draw on: those are rated by
     rounds (:func:`rate_round`), all others by :func:`rate_single_bundle`."""
-    session.execute(_LOCK_CARDS).scalar()
-    return sorted(int(card_id) for card_id in session.execute(_LOCK_BUNDLES).scalars())
+    parameters = {"cards": _batch_cards(session)}
+    session.execute(_LOCK_CARDS, parameters).scalar()
+    return sorted(int(card_id) for card_id in session.execute(_LOCK_BUNDLES, parameters).scalars())
+
+
+def _batch_cards(session: Session) -> list[int]:
+    """The cards of the records the session's current batch stored, sorted."""
+    cards: list[int] = session.info[_BATCH_CARDS]
+    return cards
 
 
 def rate_single_bundle(session: Session, into: RoundResult, *, except_cards: list[int]) -> None:
     """Rate the batch's records at once, but those of ``except_cards``."""
-    parameters = {"unlimited": UNLIMITED, "cards": except_cards}
-    _collect(session.execute(_SINGLE_BUNDLE_ROUND, parameters), into)
+    skipped = set(except_cards)
+    cards = [card for card in _batch_cards(session) if card not in skipped]
+    if cards:
+        parameters = {"unlimited": UNLIMITED, "cards": cards}
+        _collect(session.execute(_SINGLE_BUNDLE_ROUND, parameters), into)
 
 
 def rate_round(session: Session, round_number: int, into: RoundResult, *, cards: list[int]) -> int:
