@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from tulpar.api import balance, catalog, health, inbound, orders, otp, quotes, usage
+from tulpar.api import sms as sms_api
 from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker
 from tulpar.kit import problems
@@ -30,6 +31,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     app.include_router(receipt_router)
     app.include_router(usage.router)
     app.include_router(inbound.router)
+    app.include_router(sms_api.router)
     app.include_router(orders.router)
     app.include_router(quotes.router)
     app.include_router(sandbox_pay.router)

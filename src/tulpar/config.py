@@ -38,7 +38,24 @@ class Settings(BaseSettings):
     otp_secret: str = "change-me-otp-secret"  # HMAC key for codes; refused outside dev/test
     otp_hourly_cap_per_card: int = Field(default=5, ge=1)
     otp_hourly_cap_per_address: int = Field(default=20, ge=1)
-    sms_provider: str = "outbox"
+    sms_provider: str = "outbox"  # outbox | smpp | http (Twilio REST convention)
+    sms_sender_id: str = "Tulpar"  # alphanumeric sender (SMPP source_addr); `http` uses from
+    sms_send_timeout_seconds: float = Field(default=10.0, gt=0)
+    # SMPP 3.4 (sms_provider=smpp): one transceiver bind per worker process.
+    sms_smpp_host: str = "127.0.0.1"
+    sms_smpp_port: int = Field(default=2775, ge=1, le=65535)
+    sms_smpp_system_id: str = ""
+    sms_smpp_password: str = ""
+    sms_smpp_system_type: str = ""
+    sms_smpp_window: int = Field(default=10, ge=1)  # submit_sm awaiting their response
+    sms_smpp_rate_per_second: float = Field(default=20.0, gt=0)  # the SMSC's contracted rate
+    sms_smpp_throttle_retries: int = Field(default=4, ge=0)  # per part, inside one send
+    sms_smpp_throttle_backoff_seconds: float = Field(default=0.5, gt=0)
+    # HTTP provider in the Twilio REST convention (sms_provider=http).
+    sms_http_base_url: str = "https://api.twilio.com"
+    sms_http_account_sid: str | None = None
+    sms_http_auth_token: str | None = None  # also the key of X-Twilio-Signature on callbacks
+    sms_http_from: str | None = None  # sender number or messaging service sender
     receipt_signing_key: str | None = None  # base64 Ed25519 seed; else generated in data_dir
     receipt_retired_public_keys: str = ""  # comma-separated base64 keys of earlier receipts
     public_base_url: str = "http://127.0.0.1:8000"  # for links printed on receipts (QR)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tulpar.notification.segments import SegmentCount, count_segments, is_gsm7
+from tulpar.notification.templates import render
 
 
 class TestGsm7:
@@ -57,3 +60,31 @@ class TestUcs2:
         assert count_segments("a" * 66 + "😀" + "a" * 66) == SegmentCount(
             encoding="ucs2", units=134, segments=3
         )
+
+
+class TestRealMessages:
+    def test_a_gsm7_text_with_euro_and_braces_is_counted_in_septets(self) -> None:
+        text = "Tulpar {promo} costs 10 €, see [terms] " * 5  # 195 characters
+        count = count_segments(text)
+        assert count.encoding == "gsm7"
+        assert count.units == 195 + 5 * 5  # { } € [ ] cost two septets each
+        assert count.segments == 2
+
+    def test_the_chinese_renewal_confirmation_fits_two_segments(self) -> None:
+        text = render(
+            "renewal_confirmed",
+            {
+                "plan": {"zh-Hans": "哈萨克斯坦 30天 20GB 畅游套餐", "en": "KZ 30 days"},
+                "validity_ends_at": datetime(2026, 12, 31, 18, 59, tzinfo=UTC),
+                "data_bytes": 19 * 1024**3 + 999 * 1024**2,
+                "voice_seconds": 1_000 * 60,
+                "sms_count": 100,
+                "wallet_minor": 1_234_567_00,
+                "wallet_currency": "KZT",
+            },
+            language="zh-Hans",
+        )
+        count = count_segments(text)
+        assert count.encoding == "ucs2"
+        assert count.units > 70
+        assert count.segments == 2

@@ -12,6 +12,7 @@ from tulpar.fulfilment.provisioning import on_settlement
 from tulpar.fulfilment.refunds import on_refund
 from tulpar.inbox import service as inbox_service
 from tulpar.models import InboxMessage
+from tulpar.notification import inbound as sms_inbound
 from tulpar.payment import webhooks as payment_webhooks
 from tulpar.payment.refunds import RefundReport
 from tulpar.payment.service import PaymentReport
@@ -53,4 +54,5 @@ def _carrier_callback(session: Session, message: InboxMessage) -> str:
 _HANDLERS: dict[str, Callable[[Session, InboxMessage], str]] = {
     **dict.fromkeys(payment_webhooks.WEBHOOK_PROVIDERS, _payment_webhook),
     carrier_callbacks.SOURCE: _carrier_callback,
+    **dict.fromkeys(sms_inbound.SOURCES, sms_inbound.handle),
 }

@@ -51,4 +51,7 @@ class Card(Base):
     # End of the last bundle applied; kept with the bundles in the same transaction.
     validity_ends_at: Mapped[datetime | None]
     state_changed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # The traveller texted STOP: no reminders or promotions (codes and confirmations still go).
+    # Written by the notification domain, which owns what may be sent to whom.
+    marketing_opt_out_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at_column()

@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from tulpar.models import Card, Notification, NotificationState
+from tulpar.models.notification import NotificationPart
 
 
 def insert_unless_duplicate(session: Session, values: dict[str, Any]) -> Notification | None:
@@ -81,3 +82,70 @@ def newest(session: Session, *, limit: int) -> list[Notification]:
 def for_card(session: Session, card_id: int) -> list[Notification]:
     query = select(Notification).where(Notification.card_id == card_id).order_by(Notification.id)
     return list(session.scalars(query))
+
+
+def add_parts(
+    session: Session, notification_id: int, *, card_id: int, message_ids: tuple[str, ...]
+) -> None:
+    """One row per submitted part, numbered from 1; a part recorded before is kept."""
+    if not message_ids:
+        return
+    session.execute(
+        insert(NotificationPart)
+        .values(
+            [
+                {
+                    "notification_id": notification_id,
+                    "card_id": card_id,
+                    "part_number": number,
+                    "provider_message_id": message_id,
+                }
+                for number, message_id in enumerate(message_ids, start=1)
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["notification_id", "part_number"])
+    )
+
+
+def part_by_message_id(session: Session, message_id: str) -> NotificationPart | None:
+    """The newest part with this SMSC message id (an SMSC may reuse ids after a while)."""
+    query = (
+        select(NotificationPart)
+        .where(NotificationPart.provider_message_id == message_id)
+        .order_by(NotificationPart.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def by_provider_message_id(session: Session, provider: str, message_id: str) -> Notification | None:
+    query = (
+        select(Notification)
+        .where(Notification.provider == provider, Notification.provider_message_id == message_id)
+        .order_by(Notification.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def lock(session: Session, notification_id: int) -> Notification | None:
+    return session.get(Notification, notification_id, with_for_update=True, populate_existing=True)
+
+
+def parts_of(session: Session, notification_id: int) -> list[NotificationPart]:
+    query = (
+        select(NotificationPart)
+        .where(NotificationPart.notification_id == notification_id)
+        .order_by(NotificationPart.part_number)
+    )
+    return list(session.scalars(query))
+
+
+def opt_out_of_marketing(session: Session, card_id: int, *, at: datetime) -> bool:
+    """Stamp the card's opt-out once; False when it had opted out already."""
+    result = session.execute(
+        update(Card)
+        .where(Card.id == card_id, Card.marketing_opt_out_at.is_(None))
+        .values(marketing_opt_out_at=at)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tulpar import clock
 from tulpar.balance import service as balance_service
+from tulpar.balance.service import CardBalance
 from tulpar.errors import CardNotFoundError
 from tulpar.integrations.sms import SmsMessage, SmsReceipt
 from tulpar.jobs import defer_in_transaction
@@ -29,7 +30,11 @@ SECRET_PATTERNS = {"otp": re.compile(r"\b[0-9]{6}\b")}
 
 def balance_context(session: Session, card: Card) -> dict[str, object]:
     """The card's validity end and remaining allowances/wallet, as templates expect them."""
-    balance = balance_service.balance_of(session, card)
+    return context_of(balance_service.balance_of(session, card))
+
+
+def context_of(balance: CardBalance) -> dict[str, object]:
+    """A balance as templates expect it."""
     return {
         "validity_ends_at": balance.validity_ends_at,
         "data_bytes": balance.data_bytes.remaining,
@@ -50,8 +55,9 @@ def queue_sms(
 ) -> Notification | None:
     """Queue one SMS to the card's number in the card's language and defer its sending.
 
-    Returns ``None`` when ``dedupe_key`` was already used (nothing new is queued or sent) or
-    when the card has no phone number. For ``renewal_confirmed`` and ``topup_confirmed`` the
+    Returns ``None`` when ``dedupe_key`` was already used (nothing new is queued or sent),
+    when the card has no phone number, or for a ``marketing`` template when the card opted
+    out (see :func:`may_send_marketing`). For ``renewal_confirmed`` and ``topup_confirmed`` the
     balance values (validity end, data, minutes, SMS, wallet) are read from the card now
     unless given. Never commits."""
     if template not in TEMPLATES:
@@ -61,6 +67,9 @@ def queue_sms(
         raise CardNotFoundError()
     if card.msisdn is None:
         log.warning("notification.no_recipient", card_id=card_id, template=template)
+        return None
+    if TEMPLATES[template].marketing and not may_send_marketing(card):
+        log.info("notification.opted_out", card_id=card_id, template=template)
         return None
     values: dict[str, Any] = dict(context)
     if any(key in TEMPLATES[template].required for key in BALANCE_KEYS) and not all(
@@ -88,6 +97,13 @@ def queue_sms(
         return None
     defer_in_transaction(session, SEND_TASK, notification_id=notification.id)
     return notification
+
+
+def may_send_marketing(card: Card) -> bool:
+    """Whether reminders and promotions may be sent to ``card``: not after the traveller
+    texted STOP. Verification codes, confirmations and answers to the traveller's own texts
+    are sent regardless; :func:`queue_sms` applies this to every ``marketing`` template."""
+    return card.marketing_opt_out_at is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +140,7 @@ def record_sent(session: Session, notification_id: int, receipt: SmsReceipt) -> 
         and receipt.provider != "outbox"
     ):
         body = SECRET_PATTERNS[notification.template].sub("••••••", notification.body)
-    return repository.mark_sent(
+    moved = repository.mark_sent(
         session,
         notification_id,
         provider=receipt.provider,
@@ -133,6 +149,15 @@ def record_sent(session: Session, notification_id: int, receipt: SmsReceipt) -> 
         at=clock.now(),
         body=body,
     )
+    if moved and notification is not None:
+        # Receipts name parts by their own ids: keep them, so each receipt finds its message.
+        repository.add_parts(
+            session,
+            notification_id,
+            card_id=notification.card_id,
+            message_ids=receipt.part_message_ids,
+        )
+    return moved
 
 
 def record_error(

@@ -1,18 +1,46 @@
+"""Sending notifications, and what an SMPP session is sent back.
+
+Retries: a provider error that is ``permanent`` (the number is invalid, the SMSC refuses the
+message) marks the notification failed at once, with the reason. Anything else — a timeout,
+throttling that outlasted the provider's own retries, a connection failure, an unexpected
+exception — is recorded on the row and the job is retried with exponential backoff
+(2 s, 4 s, … 512 s: about 17 minutes over 9 runs); the last run marks it failed. Either way a
+failed message is visible with its error, never left queued."""
+
 from __future__ import annotations
 
 import procrastinate
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
+from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker, transaction
-from tulpar.integrations.sms import SmsProviderError, get_provider
+from tulpar.integrations.sms import (
+    DeliveryReport,
+    InboundSms,
+    SmsProvider,
+    SmsProviderError,
+    get_provider,
+)
+from tulpar.integrations.sms.smpp import SmppProvider
 from tulpar.jobs import app
-from tulpar.notification import service
+from tulpar.notification import inbound, service
 
 log = structlog.get_logger()
 
 
 SEND_ATTEMPTS = 8
+
+
+def store_arrival(arrival: DeliveryReport | InboundSms) -> None:
+    """The SMPP session's sink: one receipt or text stored in the inbox in its own
+    transaction, before the SMSC gets its deliver_sm_resp."""
+    with transaction(get_sessionmaker()) as session:
+        inbound.store(session, arrival)
+
+
+def provider() -> SmsProvider:
+    return get_provider(on_inbound=store_arrival)
 
 
 def deliver(
@@ -22,26 +50,25 @@ def deliver(
 
     Read (short transaction) → provider call with no transaction open, keyed by the
     notification id so a retried run is deduplicated by the provider → record (only a
-    still-queued row moves). Transient provider errors propagate so the job is retried; on
-    the ``last_attempt`` the message is marked failed instead of staying queued forever."""
+    still-queued row moves). Transient errors propagate so the job is retried; on the
+    ``last_attempt`` the message is marked failed instead of staying queued forever."""
     with transaction(factory) as session:
         pending = service.pending_sms(session, notification_id)
     if pending is None:
         return
-    provider = get_provider()
+    sender = provider()
     try:
-        receipt = provider.send(pending.message)
-    except SmsProviderError as error:
+        receipt = sender.send(pending.message)
+    except Exception as error:
+        permanent = isinstance(error, SmsProviderError) and error.permanent
+        final = permanent or last_attempt
+        text = str(error) if isinstance(error, SmsProviderError) else repr(error)
         with transaction(factory) as session:
             service.record_error(
-                session,
-                notification_id,
-                error=str(error),
-                final=error.permanent or last_attempt,
-                provider=provider.name,
+                session, notification_id, error=text, final=final, provider=sender.name
             )
-        if error.permanent or last_attempt:
-            log.warning("notification.failed", notification_id=notification_id, error=str(error))
+        if final:
+            log.warning("notification.failed", notification_id=notification_id, error=text)
             return
         raise
     with transaction(factory) as session:
@@ -59,3 +86,19 @@ def send(context: procrastinate.JobContext, notification_id: int) -> None:
     # job.attempts counts the tries before this one; the strategy allows SEND_ATTEMPTS retries.
     last_attempt = context.job.attempts >= SEND_ATTEMPTS
     deliver(get_sessionmaker(), notification_id, last_attempt=last_attempt)
+
+
+@app.periodic(cron="* * * * *", periodic_id="notification.keep_smpp_bound")
+@app.task(
+    name="notification.keep_smpp_bound",
+    queueing_lock="notification.keep_smpp_bound",
+    pass_context=False,
+)
+def keep_smpp_bound(timestamp: int) -> None:
+    """Every minute, with the ``smpp`` provider: make sure a worker holds a bind, so receipts
+    and travellers' texts arrive even while nothing is being sent."""
+    if get_settings().sms_provider != "smpp":
+        return
+    session = provider()
+    if isinstance(session, SmppProvider):
+        session.start()

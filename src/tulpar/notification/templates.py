@@ -26,6 +26,9 @@ def _(message: str) -> str:
 class Template:
     message: str
     required: tuple[str, ...]
+    # Reminders and promotions: not sent to a card that texted STOP. Codes, confirmations
+    # and answers to the traveller's own requests are never marketing.
+    marketing: bool = False
 
 
 TEMPLATES: dict[str, Template] = {
@@ -54,6 +57,25 @@ TEMPLATES: dict[str, Template] = {
     "topup_confirmed": Template(
         _("Tulpar: your wallet was topped up with {amount}. Wallet balance: {wallet}."),
         ("amount_minor", "currency", "wallet_minor"),
+    ),
+    # Answers to the keywords a traveller texts us (BAL / 余额 / БАЛАНС / ҚАЛДЫҚ, STOP / 退订).
+    "balance_reply": Template(
+        _(
+            "Tulpar balance: valid until {valid_until}. Left: data {data}, calls {voice},"
+            " SMS {sms}. Wallet {wallet}."
+        ),
+        BALANCE_KEYS,
+    ),
+    "balance_reply_no_plan": Template(
+        _("Tulpar balance: no active plan. Wallet {wallet}. Dial *100# to renew."),
+        ("wallet_minor",),
+    ),
+    "stop_confirmed": Template(
+        _(
+            "Tulpar: you will get no more reminders or offers. Codes and payment"
+            " confirmations still arrive."
+        ),
+        (),
     ),
 }
 
