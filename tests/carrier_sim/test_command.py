@@ -46,7 +46,7 @@ def test_the_command_serves_the_protocol_and_stops_on_ctrl_c() -> None:
         env={**os.environ, "COLUMNS": "200"},
     )
     try:
-        line = _first_line(process, timeout=30)
+        line = _first_line(process, timeout=90)
         url = line.split("(TULPAR_CARRIER_URL=")[1].rstrip(")\n")
         now = datetime.now(UTC)
         answer = httpx.post(

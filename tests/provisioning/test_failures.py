@@ -115,7 +115,7 @@ class TestOutages:
         order_id, card_id, _ = _queued_order(committed)
         with simulator_in_thread(SimulatorSettings(outages=(Outage(0, 600),))) as simulator:
             configure(
-                carrier_url=simulator.url, provisioning_retry_window_seconds=0.6, **FAST_RETRIES
+                carrier_url=simulator.url, provisioning_retry_window_seconds=3, **FAST_RETRIES
             )
             run_jobs_until(committed, _settled("failed"))
             assert simulator.book.bookings == {}
