@@ -31,6 +31,14 @@ def require_scope(scope: str) -> Callable[[Caller], Caller]:
     return dependency
 
 
+def require_role(*roles: str) -> Callable[[Caller], Caller]:
+    def dependency(caller: AnyCaller) -> Caller:
+        auth_service.require_role(caller, *roles)
+        return caller
+
+    return dependency
+
+
 def _traveller(caller: AnyCaller) -> Caller:
     if caller.kind is not CallerKind.traveller:
         raise UnauthorizedError("A traveller token (from an SMS code) is needed")

@@ -47,6 +47,12 @@ def require_scope(caller: Caller, scope: str) -> None:
         raise ForbiddenError(f"These credentials lack the {scope!r} scope")
 
 
+def require_role(caller: Caller, *roles: str) -> None:
+    """403 unless the caller is staff with one of ``roles``."""
+    if caller.kind is not CallerKind.staff or caller.role not in roles:
+        raise ForbiddenError(f"This needs the role {' or '.join(roles)}")
+
+
 def ensure_may_buy(caller: Caller) -> None:
     """Orders are placed and read by travellers (for their card) and partners."""
     if caller.kind is not CallerKind.traveller:
