@@ -193,3 +193,48 @@ class TestDeliver:
             "outbox",
             f"outbox-notification-{notification.id}",
         )
+
+
+class _BrokenProvider:
+    name = "broken"
+
+    def send(self, message: object) -> object:
+        raise RuntimeError("socket closed unexpectedly")
+
+
+class TestUnexpectedErrors:
+    def _queued(self, session: Session) -> Notification:
+        card = create_card(session, language="en")
+        notification = service.queue_sms(
+            session, card_id=card.id, template="otp", context={"code": "123456"}, dedupe_key="u"
+        )
+        assert notification is not None
+        session.flush()
+        return notification
+
+    def test_an_unexpected_error_is_recorded_and_retried(
+        self, session: Session, session_factory: sessionmaker[Session]
+    ) -> None:
+        notification = self._queued(session)
+        with use_provider(_BrokenProvider()), pytest.raises(RuntimeError):  # type: ignore[arg-type]
+            deliver(session_factory, notification.id)
+
+        session.refresh(notification)
+        assert (notification.state, notification.error, notification.provider) == (
+            NotificationState.queued,
+            "RuntimeError('socket closed unexpectedly')",
+            "broken",
+        )
+
+    def test_on_the_last_try_it_marks_the_message_failed_instead_of_leaving_it_queued(
+        self, session: Session, session_factory: sessionmaker[Session]
+    ) -> None:
+        notification = self._queued(session)
+        with use_provider(_BrokenProvider()):  # type: ignore[arg-type]
+            deliver(session_factory, notification.id, last_attempt=True)
+
+        session.refresh(notification)
+        assert (notification.state, notification.error) == (
+            NotificationState.failed,
+            "RuntimeError('socket closed unexpectedly')",
+        )
