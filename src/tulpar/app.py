@@ -13,6 +13,8 @@ from tulpar.db import get_sessionmaker
 from tulpar.kit import problems
 from tulpar.receipt.endpoints import router as receipt_router
 from tulpar.web import outbox, sandbox_pay
+from tulpar.web.traveller import router as traveller_router
+from tulpar.web.traveller import static_files as traveller_static_files
 
 
 def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
@@ -35,6 +37,8 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     app.include_router(orders.router)
     app.include_router(quotes.router)
     app.include_router(sandbox_pay.router)
+    app.include_router(traveller_router)
+    app.mount("/static", traveller_static_files(), name="static")
     if get_settings().is_demo:
         app.include_router(outbox.router)
     return app

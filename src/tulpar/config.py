@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     receipt_signing_key: str | None = None  # base64 Ed25519 seed; else generated in data_dir
     receipt_retired_public_keys: str = ""  # comma-separated base64 keys of earlier receipts
     public_base_url: str = "http://127.0.0.1:8000"  # for links printed on receipts (QR)
+    # The seller printed on every receipt (Kazakhstan: legal name, 12-digit BIN, address).
+    seller_legal_name: str = "ТОО «Tulpar Mobile»"
+    seller_bin: str = "240140012345"
+    seller_address: str = "050000, Алматы, проспект Абая, 10"
+    # Traveller pages' cookies: Secure when true; unset: Secure when the request came over
+    # https (behind a TLS proxy, set it to true).
+    session_cookie_secure: bool | None = None
 
     # Orders and payments (order, payment packages; integrations/payments).
     order_payment_window_minutes: int = Field(default=30, ge=1)  # then `expired`

@@ -13,7 +13,13 @@ from tulpar.errors import TulparError
 from tulpar.integrations.payments import sandbox
 from tulpar.integrations.payments.registry import sandbox_webhook_url
 from tulpar.jobs import defer_in_transaction
-from tulpar.models import OrderKind, PaymentProviderName, PaymentState, SandboxDecision
+from tulpar.models import (
+    Channel,
+    OrderKind,
+    PaymentProviderName,
+    PaymentState,
+    SandboxDecision,
+)
 from tulpar.money import Money
 from tulpar.order import service as order_service
 from tulpar.payment import repository
@@ -39,6 +45,10 @@ class CheckoutPage:
     description: str
     decision: SandboxDecision | None
     payable: bool
+    # Where the payer goes back to (a provider's return and cancel URLs): the traveller's
+    # order page for a web order; None for orders of other channels (a partner's app).
+    return_url: str | None = None
+    cancel_url: str | None = None
 
 
 def page(session: Session, reference: str) -> CheckoutPage:
@@ -66,6 +76,8 @@ def page(session: Session, reference: str) -> CheckoutPage:
         description=description,
         decision=sandbox.charge_decision(session, reference),
         payable=payment.state is PaymentState.pending,
+        return_url=f"/orders/{order.id}" if order.channel is Channel.web else None,
+        cancel_url=f"/orders/{order.id}?cancelled=1" if order.channel is Channel.web else None,
     )
 
 

@@ -7,7 +7,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -109,6 +109,7 @@ def issue(
     total_minor = sum(line.amount_minor for line in lines)
     rate = vat.rate_on(clock.to_local(issued_at).date())
     sequence_number = repository.next_number(session, issuer)
+    stored_lines = [_with_validity(line.stored(), card.validity_ends_at) for line in lines]
     receipt = Receipt(
         public_id=secrets.token_urlsafe(12),
         issuer=issuer,
@@ -119,7 +120,7 @@ def issue(
         card_masked=Iccid(card.iccid).masked(),
         language=card.language,
         currency=money.currency,
-        lines=[line.stored() for line in lines],
+        lines=stored_lines,
         total_minor=total_minor,
         vat_rate_basis_points=rate,
         vat_minor=vat.included(total_minor, rate),
@@ -130,6 +131,24 @@ def issue(
     )
     receipt.signature = signing.sign(signed_payload(receipt))
     return repository.add(session, receipt)
+
+
+def _with_validity(line: dict[str, Any], validity_ends_at: datetime | None) -> dict[str, Any]:
+    # A plan's line records the validity end the sale gave the card (the card is issued its
+    # receipt in the transaction that applied the plan), so the receipt keeps saying it
+    # after later renewals move the card's validity on.
+    if line.get("plan_code") is None or validity_ends_at is None:
+        return line
+    return {**line, "valid_until": validity_ends_at.astimezone(UTC).isoformat()}
+
+
+def new_validity_end(receipt: Receipt) -> datetime | None:
+    """The validity end the receipt's plan gave the card (``None`` for a top-up, or a
+    receipt issued before receipts recorded it)."""
+    for line in receipt.lines:
+        if line.get("valid_until"):
+            return datetime.fromisoformat(str(line["valid_until"]))
+    return None
 
 
 def signed_payload(receipt: Receipt) -> dict[str, Any]:

@@ -47,17 +47,28 @@ def _page_body(checkout: CheckoutPage) -> str:
         f"<p>{escape(checkout.description)} · 订单 Order {checkout.order_id}</p>"
         f"<ul>{equivalents}</ul>"
     )
+    back = _link(checkout.return_url, "返回订单 Back to your order")
     if checkout.decision is not None:
-        done = "已支付 Paid" if checkout.decision.value == "paid" else "已拒绝 Declined"
-        return header + f'<p class="result">{done}</p>'
+        if checkout.decision.value == "paid":
+            done = "已支付 Paid. 正在开通套餐 The plan is being applied."
+        else:
+            done = (
+                "已拒绝 Declined. 未扣款 Nothing was charged."
+                " 您可以在订单页面重新支付 You can pay again from the order page."
+            )
+        return header + f'<p class="result" role="status">{done}</p>{back}'
     if not checkout.payable:
-        return header + "<p>此付款已结束 This payment is closed.</p>"
+        return header + f"<p>此付款已结束 This payment is closed.</p>{back}"
     return header + (
         '<form method="post">'
         '<button name="decision" value="pay">支付 Pay</button> '
         '<button name="decision" value="decline">拒绝 Decline</button>'
-        "</form>"
+        "</form>" + _link(checkout.cancel_url, "取消并返回 Cancel and go back")
     )
+
+
+def _link(url: str | None, text: str) -> str:
+    return "" if url is None else f'<p><a class="back" href="{escape(url)}">{text}</a></p>'
 
 
 def _layout(body: str) -> str:
@@ -65,5 +76,5 @@ def _layout(body: str) -> str:
         '<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>Tulpar sandbox payment</title></head>"
-        f"<body><p>Tulpar sandbox · 测试支付</p>{body}</body></html>"
+        f"<body><main><p>Tulpar sandbox · 测试支付</p>{body}</main></body></html>"
     )
