@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     idempotency_key_retention_hours: int = Field(default=24, ge=24)
     payment_requery_after_seconds: int = Field(default=120, ge=10)
     sandbox_webhook_secret: str = "change-me-sandbox-webhook-secret"  # refused in production
+    # HMAC key of the payment links USSD sends by SMS; refused outside development and test.
+    payment_link_secret: str = "change-me-payment-link-secret"
     sandbox_webhook_url: str | None = None  # default: public_base_url + /webhooks/sandbox
     sandbox_webhook_delay_seconds: int = Field(default=0, ge=0)
     sandbox_webhook_duplicates: int = Field(default=0, ge=0, le=10)
