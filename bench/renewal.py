@@ -16,6 +16,13 @@ receipts and their counter, the card's new validity), replayed by plain SQL into
 database taken before the run: one transaction per renewal, with as many concurrent clients.
 Uses ``DATABASE_URL`` or, when unset, the embedded server; works in fresh, uniquely named
 databases dropped afterwards.
+
+**Cost per renewal**: jobs (``procrastinate_jobs``: Tulpar's own, the sandbox provider's
+webhook deliveries, and the periodic ones apart) and commits (``pg_stat_database``
+``xact_commit`` of Tulpar's database from before the web and workers start until they have
+exited, read from another database so the probe adds none; the bench's own progress polls
+are subtracted). The simulators' cost stays out of the figures: the carrier simulator is its
+own process without a database, and the sandbox's deliveries are counted apart.
 """
 
 from __future__ import annotations
@@ -217,10 +224,25 @@ def renew(client: httpx.Client, base: str, key: str, iccid: str, plan: str) -> i
     return int(order["id"])
 
 
-def wait_until_completed(url: str, count: int, *, timeout: float) -> None:
+def commits_so_far(url: str) -> int:
+    """Committed transactions of ``url``'s database, as far as its backends have reported
+    them (a backend reports on exit, and at most a second after a transaction when busy)."""
+    with psycopg.connect(_admin_url(), autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = %s",
+            (make_url(url).database,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def wait_until_completed(url: str, count: int, *, timeout: float) -> int:
+    """Returns how many polls (each one committed transaction) it took."""
     deadline = time.monotonic() + timeout
+    polls = 0
     with psycopg.connect(url, autocommit=True) as connection:
         while True:
+            polls += 1
             row = connection.execute(
                 "SELECT count(*) FILTER (WHERE state = 'completed'),"
                 " count(*) FILTER (WHERE state NOT IN ('completed', 'awaiting_payment',"
@@ -230,7 +252,7 @@ def wait_until_completed(url: str, count: int, *, timeout: float) -> None:
             if row[1]:
                 raise RuntimeError(f"{row[1]} renewals ended in another state")
             if row[0] == count:
-                return
+                return polls
             if time.monotonic() > deadline:
                 raise RuntimeError(f"only {row[0]} of {count} renewals completed in {timeout} s")
             time.sleep(0.05)
@@ -254,22 +276,27 @@ def tulpar_figures(url: str) -> tuple[float, list[float]]:
     return len(latencies) / (last - first).total_seconds(), latencies
 
 
-def job_breakdown(url: str) -> list[tuple[str, int, float, float]]:
-    """Per task: jobs run, mean wait in the queue (ms), mean run time (ms)."""
+# The sandbox payment provider's own work (it stands for an outside system).
+PROVIDER_TASKS = frozenset({"payment.deliver_sandbox_webhook"})
+
+
+def job_breakdown(url: str) -> list[tuple[str, int, float, float, bool]]:
+    """Per task: jobs run, mean wait in the queue (ms), mean run time (ms), periodic."""
     with psycopg.connect(url) as connection:
         rows = connection.execute(
             """
-            SELECT j.task_name, count(*),
+            SELECT j.task_name, count(DISTINCT j.id),
                    avg(extract(epoch FROM s.at - GREATEST(d.at, j.scheduled_at))) * 1000,
-                   avg(extract(epoch FROM f.at - s.at)) * 1000
+                   avg(extract(epoch FROM f.at - s.at)) * 1000,
+                   bool_or(j.id IN (SELECT job_id FROM procrastinate_periodic_defers))
             FROM procrastinate_jobs j
             JOIN procrastinate_events d ON d.job_id = j.id AND d.type = 'deferred'
-            JOIN procrastinate_events s ON s.job_id = j.id AND s.type = 'started'
-            JOIN procrastinate_events f ON f.job_id = j.id AND f.type = 'succeeded'
+            LEFT JOIN procrastinate_events s ON s.job_id = j.id AND s.type = 'started'
+            LEFT JOIN procrastinate_events f ON f.job_id = j.id AND f.type = 'succeeded'
             GROUP BY j.task_name ORDER BY count(*) DESC
             """
         ).fetchall()
-    return [(str(r[0]), int(r[1]), float(r[2] or 0), float(r[3] or 0)) for r in rows]
+    return [(str(r[0]), int(r[1]), float(r[2] or 0), float(r[3] or 0), bool(r[4])) for r in rows]
 
 
 def captured_rows(url: str) -> tuple[dict[int, list[tuple[str, dict[str, Any]]]], dict[str, Any]]:
@@ -403,6 +430,7 @@ def main() -> None:
             "TULPAR_SANDBOX_WEBHOOK_DELAY_SECONDS": "0",
         }
         sim_port, web_port = carrier.rsplit(":", 1)[1], web.rsplit(":", 1)[1]
+        commits_before = commits_so_far(url)
         with (
             process(["carrier-sim", "--port", sim_port], env, ready_url=f"{carrier}/_sim/state"),
             process(["serve", "--port", web_port], env, ready_url=f"{web}/healthz"),
@@ -412,11 +440,13 @@ def main() -> None:
             with ThreadPoolExecutor(options.clients) as pool, httpx.Client() as client:
                 list(pool.map(lambda iccid: renew(client, web, key, iccid, plan), iccids))
             api_seconds = time.perf_counter() - api_started
-            wait_until_completed(url, options.renewals, timeout=options.timeout)
+            polls = wait_until_completed(url, options.renewals, timeout=options.timeout)
             all_seconds = time.perf_counter() - api_started
             applications = httpx.get(f"{carrier}/_sim/state").json()["applications"]
             assert len(applications) == options.renewals
             assert set(applications.values()) == {1}
+        # Every backend has exited, so each reported its commits.
+        commits = commits_so_far(url) - commits_before - polls
 
         rate, latencies = tulpar_figures(url)
         breakdown = job_breakdown(url)
@@ -441,8 +471,20 @@ def main() -> None:
         f" all completed {all_seconds:.2f} s after the first request;"
         f" mean paid→completed {ms(statistics.fmean(latencies)).strip()}"
     )
-    for task, jobs, waited, ran in breakdown:
-        print(f"  job {task:<36} {jobs:6} runs   queued {ms(waited / 1000)}   ran {ms(ran / 1000)}")
+    per_renewal = options.renewals
+    own = sum(jobs for task, jobs, *_, periodic in breakdown if not periodic)
+    provider = sum(jobs for task, jobs, *_ in breakdown if task in PROVIDER_TASKS)
+    print(
+        f"per renewal: {(own - provider) / per_renewal:.2f} Tulpar jobs"
+        f" + {provider / per_renewal:.2f} sandbox deliveries;"
+        f" {commits / per_renewal:.1f} commits (web + workers, start to stop)"
+    )
+    for task, jobs, waited, ran, periodic in breakdown:
+        kind = "periodic" if periodic else "sandbox" if task in PROVIDER_TASKS else ""
+        print(
+            f"  job {task:<36} {jobs:6} runs   queued {ms(waited / 1000)}"
+            f"   ran {ms(ran / 1000)}   {kind}"
+        )
 
 
 if __name__ == "__main__":

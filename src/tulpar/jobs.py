@@ -6,9 +6,13 @@ session's own connection, so a rollback drops the job and a commit makes it visi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import procrastinate
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 TASK_MODULES = [
@@ -23,6 +27,14 @@ TASK_MODULES = [
     "tulpar.fulfilment.tasks",
     "tulpar.job_recovery",
 ]
+
+# Jobs with a higher priority are fetched first, whatever their queue (every worker takes every
+# queue). Moving a paid order on comes first; the inbox (money arriving, carrier news) next;
+# the rest (SMS, the sandbox provider's webhook deliveries, periodic sweeps) after them.
+# Every job of one job lock must share one priority, or procrastinate's lock order (by
+# priority, then by id) would no longer be the order they were queued in.
+PROVISIONING_PRIORITY = 20
+INBOX_PRIORITY = 10
 
 # The connector gets its connection string when a worker starts (see worker_app).
 app = procrastinate.App(connector=procrastinate.PsycopgConnector(), import_paths=TASK_MODULES)
@@ -41,11 +53,14 @@ def defer_in_transaction(
     queueing_lock: str | None = None,
     lock: str | None = None,
     schedule_in: dict[str, int] | None = None,
+    priority: int | None = None,
     **task_kwargs: Any,
 ) -> int:
     """Enqueue ``task_name`` inside the session's current transaction; returns the job id."""
     connection = session.connection().connection.driver_connection
     options: dict[str, Any] = {"connection": connection, "queue": queue}
+    if priority is not None:
+        options["priority"] = priority
     if queueing_lock is not None:
         options["queueing_lock"] = queueing_lock
     if lock is not None:
@@ -66,6 +81,55 @@ def batch_defer_in_transaction(
     deferrer = _deferrer.configure_task(task_name, connection=connection, queue=queue)
     job_ids: list[int] = deferrer.batch_defer(*jobs_kwargs)
     return job_ids
+
+
+_running_job: ContextVar[int | None] = ContextVar("tulpar_running_job", default=None)
+
+
+def running_job_id() -> int | None:
+    """The id of the job being run, inside a task declared with
+    ``task_middleware=[expose_job_id]``; None when the task is called directly (tests)."""
+    return _running_job.get()
+
+
+def expose_job_id(
+    call_next: Callable[[], Any], context: procrastinate.JobContext, worker: object
+) -> Any:
+    """A (sync) task middleware: the task can read its job's id from :func:`running_job_id`."""
+    token = _running_job.set(None if context.job is None else context.job.id)
+    try:
+        return call_next()
+    finally:
+        _running_job.reset(token)
+
+
+def hold_lock(session: Session, job_id: int, lock: str) -> bool:
+    """Let the running job ``job_id`` hold ``lock`` until it ends, as if it had been queued
+    with it: from this transaction's commit no other job of that lock starts before this one
+    has finished (procrastinate allows one running job per lock). False, with nothing
+    changed, when another job of the lock runs or waits: that one goes first.
+
+    Two transactions taking the same lock at once meet on procrastinate's unique index of
+    running locks; the second waits for the first to commit, then gets False."""
+    try:
+        with session.begin_nested():
+            held = session.execute(_HOLD_LOCK, {"job_id": job_id, "lock": lock}).scalar()
+    except IntegrityError:
+        return False
+    return held is not None
+
+
+_HOLD_LOCK = text(
+    """
+    UPDATE procrastinate_jobs SET lock = :lock
+    WHERE id = :job_id AND status = 'doing' AND lock IS NULL
+      AND NOT EXISTS (
+          SELECT 1 FROM procrastinate_jobs
+          WHERE lock = :lock AND status IN ('todo', 'doing')
+      )
+    RETURNING id
+    """
+)
 
 
 def worker_connector(plain_url: str) -> procrastinate.PsycopgConnector:

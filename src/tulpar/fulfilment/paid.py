@@ -1,29 +1,75 @@
-"""An order was paid: a renewal is queued for provisioning; a top-up is credited and completed
-at once (there is nothing to provision on the network)."""
+"""An order was paid: a renewal is queued for provisioning (or, inside a job that calls the
+carrier itself after commit, started at once); a top-up is credited and completed at once
+(there is nothing to provision on the network)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy.orm import Session
 
+from tulpar import clock
+from tulpar.fulfilment import provisioning
+from tulpar.jobs import hold_lock
 from tulpar.models import LedgerCause, Order, OrderKind
 from tulpar.money import Money
 from tulpar.notification import service as notification_service
 from tulpar.order import service as order_service
 from tulpar.order.moves import OrderMove
 from tulpar.provisioning import service as provisioning_service
+from tulpar.provisioning.service import PlannedCall
+from tulpar.provisioning.settlement import card_lock
 from tulpar.receipt import service as receipt_service
 from tulpar.receipt.service import ReceiptLine
 from tulpar.wallet import service as wallet_service
 
 TOPUP_ACTOR = "system:order.topup"
+_IN_LINE = "tulpar.fulfilment.provision_in_line"
+
+
+@dataclass(slots=True)
+class InLineProvisioning:
+    """The carrier calls a job makes itself once its transaction has committed."""
+
+    job_id: int
+    calls: list[PlannedCall] = field(default_factory=list)
+
+
+def provision_in_line(session: Session, *, job_id: int) -> InLineProvisioning:
+    """Declare that the running job ``job_id`` makes, after this transaction commits, the
+    carrier calls collected in the returned value (then records each answer in a transaction
+    of its own). A renewal paid in this transaction is then started here rather than queued
+    as ``provisioning.apply`` — when the job can hold its card's job lock, so renewals of one
+    card still run one at a time and in order; otherwise it is queued as usual."""
+    in_line = InLineProvisioning(job_id)
+    session.info[_IN_LINE] = in_line
+    return in_line
 
 
 def on_paid(session: Session, order: Order) -> None:
     if order.kind is OrderKind.plan_renewal:
-        # Under the card's job lock, so renewals of one card are applied one after the other.
-        provisioning_service.enqueue(session, order_id=order.id, card_id=order.card_id)
+        if not _started_in_line(session, order):
+            # Under the card's job lock, so renewals of one card are applied one after the other.
+            provisioning_service.enqueue(session, order_id=order.id, card_id=order.card_id)
     else:
         _complete_topup(session, order)
+
+
+def _started_in_line(session: Session, order: Order) -> bool:
+    in_line = session.info.get(_IN_LINE)
+    # The job holds the card's lock from this commit until it ends: no provisioning job of
+    # the card starts meanwhile, and when one already runs or waits, this renewal queues
+    # behind it like any other.
+    if not isinstance(in_line, InLineProvisioning) or not hold_lock(
+        session, in_line.job_id, card_lock(order.card_id)
+    ):
+        return False
+    # The intent is committed with the payment: if the job dies before the call, the sweep
+    # finds the provisioning overdue and queues it.
+    planned = provisioning.begin(session, order.id, now=clock.now())
+    if planned is not None:
+        in_line.calls.append(planned)
+    return True
 
 
 def _complete_topup(session: Session, order: Order) -> None:

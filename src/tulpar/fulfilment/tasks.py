@@ -12,15 +12,16 @@ from procrastinate import RetryStrategy
 from tulpar import clock
 from tulpar.config import get_settings
 from tulpar.db import transaction
-from tulpar.fulfilment import inbox, provisioning, requery
+from tulpar.fulfilment import inbox, paid, provisioning, requery
 from tulpar.fulfilment.refunds import on_refund
 from tulpar.inbox import service as inbox_service
 from tulpar.integrations.payments.protocol import ProviderError, RefundRequest
 from tulpar.integrations.payments.registry import provider_for
-from tulpar.jobs import app
+from tulpar.jobs import app, expose_job_id, running_job_id
 from tulpar.payment import refunds
 from tulpar.payment.refunds import RefundReport
 from tulpar.provisioning import service as provisioning_service
+from tulpar.provisioning.service import PlannedCall
 from tulpar.provisioning.settlement import APPLY_TASK
 
 log = structlog.get_logger()
@@ -38,8 +39,42 @@ def apply(order_id: int) -> None:
     """Ask the carrier to apply (or report on) a paid renewal's bundle and act on the answer."""
     with transaction() as session:
         planned = provisioning.begin(session, order_id, now=clock.now())
-    if planned is None:
-        return
+    if planned is not None:
+        _call_and_record(planned)
+
+
+@app.task(
+    name=inbox_service.HANDLE_TASK,
+    pass_context=False,
+    retry=_RETRY,
+    task_middleware=[expose_job_id],
+)
+def handle_inbox_message(message_id: int) -> None:
+    """Handle one stored message; a second run finds it handled and returns. A renewal the
+    message pays is provisioned by this job itself when its card is free (one job less,
+    and no wait in the queue), otherwise queued as ``provisioning.apply``."""
+    job_id = running_job_id()
+    with transaction() as session:
+        in_line = None if job_id is None else paid.provision_in_line(session, job_id=job_id)
+        outcome = inbox.handle(session, message_id)
+    log.info("inbox.handled", message_id=message_id, outcome=outcome)
+    for planned in [] if in_line is None else in_line.calls:
+        try:
+            _call_and_record(planned)
+        except Exception:
+            # A retry of this job would find its message handled and stop there: the order
+            # goes on in its own job (asking the carrier again with the same reference).
+            with transaction() as session:
+                started = provisioning_service.for_order(session, planned.order_id)
+                if started is not None:
+                    provisioning_service.enqueue(
+                        session, order_id=started.order_id, card_id=started.card_id
+                    )
+            raise
+
+
+def _call_and_record(planned: PlannedCall) -> None:
+    """The carrier call of ``planned`` (no transaction open), then its answer recorded."""
     answer, error = provisioning_service.call_carrier(planned)
     with transaction() as session:
         outcome = provisioning.record_answer(
@@ -47,19 +82,11 @@ def apply(order_id: int) -> None:
         )
     log.info(
         "provisioning.call",
-        order_id=order_id,
+        order_id=planned.order_id,
         call=planned.call.value,
         status=answer.status.value if answer else "unavailable",
         outcome=outcome.value,
     )
-
-
-@app.task(name=inbox_service.HANDLE_TASK, pass_context=False, retry=_RETRY)
-def handle_inbox_message(message_id: int) -> None:
-    """Handle one stored message; a second run finds it handled and returns."""
-    with transaction() as session:
-        outcome = inbox.handle(session, message_id)
-    log.info("inbox.handled", message_id=message_id, outcome=outcome)
 
 
 @app.periodic(cron="* * * * *", periodic_id="inbox.requeue_unhandled")

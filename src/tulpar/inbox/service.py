@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tulpar import clock
 from tulpar.inbox import repository
-from tulpar.jobs import defer_in_transaction
+from tulpar.jobs import INBOX_PRIORITY, defer_in_transaction
 from tulpar.models import InboxMessage
 
 HANDLE_TASK = "inbox.handle"
@@ -90,6 +90,7 @@ def _queue(session: Session, message_id: int) -> None:
                 HANDLE_TASK,
                 queue="inbox",
                 queueing_lock=f"inbox:{message_id}",
+                priority=INBOX_PRIORITY,
                 message_id=message_id,
             )
     except AlreadyEnqueued:

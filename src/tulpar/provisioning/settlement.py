@@ -19,7 +19,7 @@ from tulpar.card import service as card_service
 from tulpar.config import get_settings
 from tulpar.errors import CardNotRenewableError
 from tulpar.integrations.carrier.protocol import CarrierStatus
-from tulpar.jobs import defer_in_transaction
+from tulpar.jobs import PROVISIONING_PRIORITY, defer_in_transaction
 from tulpar.models import Card, Order, Plan, Provisioning, ProvisioningState
 from tulpar.order import service as order_service
 from tulpar.provisioning import repository
@@ -148,6 +148,7 @@ def defer_apply(session: Session, *, order_id: int, card_id: int, delay: timedel
                 APPLY_TASK,
                 lock=card_lock(card_id),
                 queueing_lock=queueing_lock,
+                priority=PROVISIONING_PRIORITY,
                 schedule_in={"milliseconds": max(0, int(delay.total_seconds() * 1000))},
                 order_id=order_id,
             )

@@ -6,6 +6,7 @@ idempotency key. Timeouts, connection failures, 5xx and unreadable answers raise
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -117,6 +118,7 @@ class HttpCarrier:
         )
 
 
+# One adapter (one pooled, thread-safe client) per URL and process, shared by every job thread.
 _adapters: dict[str | None, HttpCarrier] = {}
 _adapters_lock = threading.Lock()
 
@@ -135,3 +137,13 @@ def close_adapters() -> None:
         for adapter in _adapters.values():
             adapter.client.close()
         _adapters.clear()
+
+
+def _forget_adapters_in_child() -> None:
+    # A forked child must not share the parent's sockets; it opens its own clients.
+    global _adapters_lock
+    _adapters.clear()
+    _adapters_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_adapters_in_child)

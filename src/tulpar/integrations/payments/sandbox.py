@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -232,7 +234,7 @@ def deliver(
     body = json.dumps(event, separators=(",", ":")).encode()
     header = signature.sign(secret, body, timestamp=int(_now().timestamp()))
     try:
-        response = httpx.post(
+        response = _delivery_client().post(
             url,
             content=body,
             headers={"content-type": "application/json", "Sandbox-Signature": header},
@@ -243,6 +245,40 @@ def deliver(
     if response.status_code >= 300:
         raise ProviderError(f"webhook delivery answered {response.status_code}")
     return response.status_code
+
+
+# One client per process, shared by every job thread (httpx clients are thread-safe): a new
+# client per delivery built a TLS context and a connection each time, most of a worker's CPU.
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
+
+
+def _delivery_client() -> httpx.Client:
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(
+                limits=httpx.Limits(max_connections=50, max_keepalive_connections=20)
+            )
+        return _client
+
+
+def close_delivery_client() -> None:
+    """Close the shared delivery client (worker shutdown, tests); the next delivery opens one."""
+    global _client
+    with _client_lock:
+        client, _client = _client, None
+    if client is not None:
+        client.close()
+
+
+def _forget_client_in_child() -> None:
+    # A forked child must not share the parent's sockets; it opens its own client.
+    global _client, _client_lock
+    _client, _client_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_client_in_child)
 
 
 def _now() -> datetime:
