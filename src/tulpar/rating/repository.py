@@ -67,6 +67,13 @@ _COPY_INCOMING = "COPY rating_incoming FROM STDIN (FORMAT BINARY)"
 _INCOMING_TYPES = ["text", "text", "int8", "text", "int8", "timestamptz"]
 _BATCH_CARDS = "tulpar.rating.batch_cards"  # the key in ``Session.info``
 
+# The driver prepares a statement run often, and the server then plans it once for any
+# parameters, guessing 10 cards for an array: right for small batches, ruinous for thousands of
+# cards (nested loops where a scan is due). Larger batches have their statements planned for
+# their own cards, for the rest of the transaction.
+_GENERIC_PLANS_UP_TO = 1_000
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
+
 # Sorted by key: two batches sharing keys wait on each other in one order, never in a cycle.
 # It answers the keys stored before; NOT IN (hashed) finds them cheaper than NOT EXISTS, which
 # sorts both sides by text. A last row (no key) holds the cards of the records it stored.
@@ -333,6 +340,8 @@ def insert_new(
     session.execute(_CREATE_TEMP_TABLES)
     if not rows:
         return set()
+    if len(rows) > _GENERIC_PLANS_UP_TO:
+        session.execute(_CUSTOM_PLANS)
     driver = session.connection().connection.driver_connection
     assert driver is not None  # a connection in use always has its driver connection
     with driver.cursor() as cursor, cursor.copy(_COPY_INCOMING) as copy:
