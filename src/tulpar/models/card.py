@@ -36,6 +36,13 @@ class Card(Base):
             postgresql_where=text("state <> 'terminated'"),
         ),
         Index("ix_cards_msisdn", "msisdn"),
+        # The reminder scheduler's range scans (reminder/repository.py): reachable cards only.
+        Index(
+            "ix_cards_reminder_due",
+            "state",
+            "validity_ends_at",
+            postgresql_where=text("msisdn IS NOT NULL AND marketing_opt_out_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = identity_pk()
