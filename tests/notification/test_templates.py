@@ -57,6 +57,8 @@ def test_every_template_renders_in_every_language(template: str, language: str) 
         "order": 42,
         "amount_minor": 3_500_00,
         "currency": "KZT",
+        "days": 30,
+        "link": "https://tulpar.example",
     }
     text = render(template, context, language=language)
     assert "{" not in text

@@ -94,6 +94,44 @@ TEMPLATES: dict[str, Template] = {
         ),
         (),
     ),
+    # Reminders (tulpar.reminder): each offers the quickest ways to renew, *100# and {link}
+    # (settings.public_base_url). Marketing-class: STOP opts out of reminders.
+    "reminder_expiry": Template(
+        _("Tulpar: your plan ends {valid_until}. Renew: dial *100# or open {link}"),
+        ("validity_ends_at", "link"),
+        marketing=True,
+    ),
+    "reminder_expired": Template(
+        _(
+            "Tulpar: your plan has expired. Renew within {days} days to keep your number:"
+            " dial *100# or open {link}"
+        ),
+        ("days", "link"),
+        marketing=True,
+    ),
+    "reminder_termination": Template(
+        _(
+            "Tulpar: in 3 days your number will be recycled. Renew now to keep it:"
+            " dial *100# or open {link}"
+        ),
+        ("link",),
+        marketing=True,
+    ),
+    "reminder_data_75": Template(
+        _("Tulpar: you have used 75% of your data. Renew: dial *100# or open {link}"),
+        ("link",),
+        marketing=True,
+    ),
+    "reminder_data_90": Template(
+        _("Tulpar: you have used 90% of your data. Renew: dial *100# or open {link}"),
+        ("link",),
+        marketing=True,
+    ),
+    "reminder_data_100": Template(
+        _("Tulpar: you have used all your data. Renew: dial *100# or open {link}"),
+        ("link",),
+        marketing=True,
+    ),
 }
 
 
