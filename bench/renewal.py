@@ -167,7 +167,8 @@ def process(args: list[str], env: dict[str, str], *, ready_url: str) -> Iterator
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
+        # Importing the app takes seconds on a loaded machine; several processes more.
+        deadline = time.monotonic() + 180
         while True:
             try:
                 if httpx.get(ready_url, timeout=1).status_code < 500:
@@ -408,6 +409,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--renewals", type=int, default=200)
     parser.add_argument("--clients", type=int, default=16, help="concurrent API clients")
+    parser.add_argument(
+        "--web-processes", type=int, default=2, help="tulpar serve --workers (1: one process)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--worker-concurrency", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=600.0)
@@ -433,7 +437,12 @@ def main() -> None:
         commits_before = commits_so_far(url)
         with (
             process(["carrier-sim", "--port", sim_port], env, ready_url=f"{carrier}/_sim/state"),
-            process(["serve", "--port", web_port], env, ready_url=f"{web}/healthz"),
+            process(
+                ["serve", "--port", web_port]
+                + (["--workers", str(options.web_processes)] if options.web_processes > 1 else []),
+                env,
+                ready_url=f"{web}/healthz",
+            ),
             workers(options.workers, options.worker_concurrency, env),
         ):
             api_started = time.perf_counter()

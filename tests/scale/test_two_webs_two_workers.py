@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import text
@@ -95,7 +96,7 @@ def _renew(client: httpx.Client, base: str, key: str, iccid: str, plan: str) -> 
     return int(first["id"])
 
 
-def _rows(factory: sessionmaker[Session], query: str, **params: object) -> list[tuple[object, ...]]:
+def _rows(factory: sessionmaker[Session], query: str, **params: object) -> list[tuple[Any, ...]]:
     with factory() as session:
         return [tuple(row) for row in session.execute(text(query), params).all()]
 
