@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from tulpar.models import UssdSession
 
-PURGE_BATCH = 50
+PURGE_BATCH = 200
+_KEY = frozenset({"gateway", "session_id"})
 
 
 def lock(session: Session, gateway: str, session_id: str) -> UssdSession | None:
@@ -26,32 +27,21 @@ def lock(session: Session, gateway: str, session_id: str) -> UssdSession | None:
     return session.scalars(query).one_or_none()
 
 
-def start(session: Session, values: dict[str, Any], *, now: datetime) -> UssdSession | None:
+def start(session: Session, values: dict[str, Any], *, now: datetime) -> bool:
     """Record a new dialogue; one that expired under the same gateway session id is replaced.
-    ``None`` when a live one holds that id (a repeated first request)."""
-    inserted = insert(UssdSession).values(**values)
-    statement = inserted.on_conflict_do_update(
-        index_elements=[UssdSession.gateway, UssdSession.session_id],
-        set_={
-            name: inserted.excluded[name]
-            for name in (
-                "card_id",
-                "msisdn",
-                "state",
-                "path",
-                "screen",
-                "order_id",
-                "created_at",
-                "updated_at",
-                "expires_at",
-            )
-        },
-        where=UssdSession.expires_at <= now,
-    ).returning(UssdSession.id)
-    session_row_id = session.execute(statement).scalar_one_or_none()
-    if session_row_id is None:
-        return None
-    return session.get(UssdSession, session_row_id, populate_existing=True)
+    False when a live one holds that id (a repeated first request)."""
+    replaced = {name: value for name, value in values.items() if name not in _KEY}
+    statement = (
+        insert(UssdSession)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=[UssdSession.gateway, UssdSession.session_id],
+            set_=replaced,
+            where=UssdSession.expires_at <= now,
+        )
+        .returning(UssdSession.id)
+    )
+    return session.execute(statement).first() is not None
 
 
 def purge_expired(session: Session, *, now: datetime, limit: int = PURGE_BATCH) -> int:

@@ -28,6 +28,7 @@ from tulpar.ussd.settings import get_ussd_settings
 AFRICASTALKING = "africastalking"
 JSON = "json"
 
+PURGE_EVERY = timedelta(seconds=10)
 MAX_PATH = 160  # characters of inputs in one dialogue: far beyond any real walk of the menu
 _ENTRY = re.compile(r"[0-9]{0,6}")
 
@@ -125,7 +126,7 @@ def _entries(new: str, path: str) -> list[str] | None:
 
 def _open(session: Session, dial: Dial, card: Card, language: str, *, now: datetime) -> menu.Screen:
     """The first screen of a dialogue: the balance, at once."""
-    repository.purge_expired(session, now=now)
+    _purge_now_and_then(session, now=now)
     state = menu.Home()
     screen = _present(session, card, state, language)
     started = repository.start(
@@ -145,11 +146,23 @@ def _open(session: Session, dial: Dial, card: Card, language: str, *, now: datet
         },
         now=now,
     )
-    if started is None:  # a live dialogue holds this id: a repeated first request
+    if not started:  # a live dialogue holds this id: a repeated first request
         dialogue = repository.lock(session, dial.gateway, dial.session_id)
         if dialogue is not None and dialogue.path == "":
             return _stored(dialogue)
     return screen
+
+
+_last_purge: list[datetime] = []  # per process: when expired dialogues were last forgotten
+
+
+def _purge_now_and_then(session: Session, *, now: datetime) -> None:
+    """Expired dialogues are forgotten as new ones start, at most every few seconds per
+    process (a batch each time), so a dial rarely pays for it and the table stays small."""
+    if _last_purge and abs(now - _last_purge[0]) < PURGE_EVERY:
+        return
+    repository.purge_expired(session, now=now)
+    _last_purge[:] = [now]
 
 
 def _advance(
