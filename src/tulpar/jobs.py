@@ -20,6 +20,7 @@ TASK_MODULES = [
     "tulpar.rating.tasks",
     "tulpar.barring.tasks",
     "tulpar.notification.tasks",
+    "tulpar.reminder.tasks",
     "tulpar.otp.tasks",
     "tulpar.provisioning.tasks",
     "tulpar.order.tasks",
