@@ -59,10 +59,10 @@ TEMPLATES: dict[str, Template] = {
         _("Tulpar: this number has no active plan. Wallet {wallet}. Dial *100# to renew."),
         ("wallet_minor",),
     ),
-    # USSD renewal the wallet cannot pay: {code} is the signed payment link (tulpar.ussd.links).
+    # USSD renewal the wallet cannot pay: {link} is the signed payment link (tulpar.ussd.links).
     "ussd_payment_link": Template(
-        _("Tulpar: to pay {amount} for {plan}, open {code} within 15 minutes."),
-        ("plan", "amount_minor", "currency", "code"),
+        _("Tulpar: to pay {amount} for {plan}, open {link} within 15 minutes."),
+        ("plan", "amount_minor", "currency", "link"),
     ),
     "renewal_failed": Template(
         _(

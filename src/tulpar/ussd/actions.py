@@ -81,8 +81,7 @@ def _send_link(
             "plan": dict(offer.plan.names),
             "amount_minor": offer.plan.price.amount_minor,
             "currency": offer.plan.price.currency,
-            # The template's {code} is the link (see notification/templates.py).
-            "code": links.url(token),
+            "link": links.url(token),
         },
         dedupe_key=_dedupe_key(dialogue, f"payment_link:{offer.plan.code}"),
     )
