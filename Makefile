@@ -42,3 +42,7 @@ bench-rating: sync  ## Rating engine vs a raw-SQL baseline; full size: BENCH_ARG
 .PHONY: bench-renewal
 bench-renewal: sync  ## Renewals via API + workers + carrier simulator vs the same rows by plain SQL
 	$(UV) run --frozen python -m bench.renewal $(BENCH_ARGS)
+
+.PHONY: bench-balance
+bench-balance: sync  ## Balance reads at 10/50/200 connections vs a no-database endpoint; BENCH_ARGS="--rounds 3"
+	$(UV) run --frozen python -m bench.balance $(BENCH_ARGS)

@@ -11,7 +11,7 @@ from tulpar.api import sms as sms_api
 from tulpar.api import ussd as ussd_api
 from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker
-from tulpar.kit import problems
+from tulpar.kit import load_shedding, problems
 from tulpar.receipt.endpoints import router as receipt_router
 from tulpar.web import outbox, payment_link, sandbox_pay, ussd_simulator
 from tulpar.web.traveller import router as traveller_router
@@ -27,6 +27,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     )
     app.state.sessionmaker = session_factory or get_sessionmaker()
     problems.install(app)
+    load_shedding.install(app, get_settings())
     app.include_router(health.router)
     app.include_router(catalog.router)
     app.include_router(balance.router)

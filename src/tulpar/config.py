@@ -22,6 +22,20 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default_factory=_default_data_dir)
     embedded_database_name: str = "tulpar"
+    # Web concurrency and the database pool, per web process. Sync handlers and each
+    # request's database work run in `web_threads` threads (AnyIO's default: 40); a request
+    # holds at most one connection, so the pool defaults to one connection per thread and no
+    # thread waits for one. At most `db_requests_in_flight` requests (default: the pool size;
+    # 0: no limit) use the database at once; another waits up to `db_request_wait_seconds` for
+    # a turn, then gets 503 with Retry-After instead of a pool timeout.
+    web_threads: int = Field(default=40, ge=1)
+    db_pool_size: int | None = Field(default=None, ge=1)  # default: web_threads
+    db_max_overflow: int = Field(default=0, ge=0)
+    db_pool_timeout_seconds: float = Field(default=2.0, gt=0)
+    db_pool_recycle_seconds: int = Field(default=1800, ge=1)  # no pre-ping: age them out
+    db_requests_in_flight: int | None = Field(default=None, ge=0)
+    db_request_wait_seconds: float = Field(default=1.0, ge=0)
+    retry_after_seconds: int = Field(default=1, ge=1)  # told to clients shed or refused
     grace_period_days: int = Field(default=30, ge=0)
     local_timezone: str = "Asia/Almaty"
     environment: str = "development"
@@ -81,6 +95,17 @@ class Settings(BaseSettings):
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @property
+    def pool_size(self) -> int:
+        return self.db_pool_size or self.web_threads
+
+    @property
+    def requests_in_flight(self) -> int | None:
+        """How many requests may use the database at once (None: no limit)."""
+        if self.db_requests_in_flight is None:
+            return self.pool_size
+        return self.db_requests_in_flight or None
 
     @property
     def is_demo(self) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import Engine, create_engine
@@ -84,18 +85,46 @@ def sqlalchemy_url(plain_url: str) -> str:
     )
 
 
-def build_engine(plain_url: str, **options: object) -> Engine:
-    return create_engine(sqlalchemy_url(plain_url), pool_pre_ping=True, **options)
+def build_engine(plain_url: str, **options: Any) -> Engine:
+    # No pre-ping: it costs a round trip on every checkout. Connections are aged out instead
+    # (pool_recycle, see get_engine); one that died anyway fails on first use, is discarded
+    # with every connection older than it, and the request is retried (reads) or answered
+    # 503 (kit.load_shedding).
+    return create_engine(sqlalchemy_url(plain_url), pool_pre_ping=False, **options)
+
+
+def pool_options(settings: Settings) -> dict[str, Any]:
+    """The web process's pool: one connection per thread that may use it (settings.py)."""
+    return {
+        "pool_size": settings.pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+        "pool_recycle": settings.db_pool_recycle_seconds,
+    }
 
 
 @lru_cache
 def get_engine() -> Engine:
-    return build_engine(libpq_url())
+    settings = get_settings()
+    return build_engine(libpq_url(settings), **pool_options(settings))
 
 
 @lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(get_engine(), expire_on_commit=False)
+
+
+def reading(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions like ``factory``'s that read outside any transaction: each statement is its
+    own snapshot, with no BEGIN and no COMMIT round trip (for requests that only read, in one
+    statement per question). A factory bound to a connection rather than an engine (a test's
+    rolled-back transaction) is returned as it is."""
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, Engine):
+        return factory
+    return sessionmaker(
+        **{**factory.kw, "bind": bind.execution_options(isolation_level="AUTOCOMMIT")}
+    )
 
 
 @contextmanager

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 from tulpar import clock
 from tulpar.auth import service as auth_service
 from tulpar.auth.identity import Caller
-from tulpar.bundle import service as bundle_service
+from tulpar.balance import repository
 from tulpar.bundle.allowances import ALLOWANCE_KINDS, DATA, SMS, VOICE, AllowanceKind
 from tulpar.card import service as card_service
-from tulpar.catalog import service as catalog_service
+from tulpar.errors import CardNotFoundError
+from tulpar.identifiers import Iccid, parse_card_reference
 from tulpar.models import Bundle, Card, CardState
 from tulpar.money import Money
-from tulpar.rating import service as rating_service
 from tulpar.wallet import service as wallet_service
 
 
@@ -71,13 +71,36 @@ def _total(kind: AllowanceKind, bundles: list[Bundle]) -> Allowance:
 
 
 def balance_of(session: Session, card: Card) -> CardBalance:
+    """The balance of a card already loaded, in the session's transaction (the statement
+    autoflushes, so what this transaction changed is counted)."""
     now = clock.now()
+    rows = repository.by_card_id(session, card.id, at=now)
+    if rows is None:
+        raise CardNotFoundError()
+    return _balance(card, rows, now=now)
+
+
+def balance_for(session: Session, caller: Caller, reference: str) -> CardBalance:
+    """Balance for an ICCID or phone number as typed, if this caller may read the card: one
+    statement, nothing written."""
+    now = clock.now()
+    parsed = parse_card_reference(reference)
+    rows = (
+        repository.by_iccid(session, parsed.value, at=now)
+        if isinstance(parsed, Iccid)
+        else repository.by_msisdn(session, parsed.value, at=now)
+    )
+    if rows is None:
+        raise CardNotFoundError()
+    auth_service.ensure_may_read_card(caller, rows.card)
+    return _balance(rows.card, rows, now=now)
+
+
+def _balance(card: Card, rows: repository.BalanceRows, *, now: datetime) -> CardBalance:
     state = card_service.effective_state(card, now=now)
     current = (
-        bundle_service.valid_bundles(session, card, at=now) if state is CardState.active else []
+        [row.bundle for row in rows.bundles if row.counts_now] if state is CardState.active else []
     )
-    plan_codes = catalog_service.codes_by_id(session)
-    wallet = wallet_service.balance(session, card_id=card.id)
     data, voice, sms = (_total(kind, current) for kind in ALLOWANCE_KINDS)
     return CardBalance(
         iccid=card.iccid,
@@ -88,21 +111,21 @@ def balance_of(session: Session, card: Card) -> CardBalance:
         data_bytes=data,
         voice_seconds=voice,
         sms_count=sms,
-        wallet=wallet,
+        wallet=Money(rows.wallet_minor, wallet_service.WALLET_CURRENCY),
         bundles=[
             BundleBalance(
-                id=bundle.id,
-                plan_code=plan_codes.get(bundle.plan_id, "?"),
-                state=_bundle_state(bundle, now=now),
-                starts_at=bundle.starts_at,
-                expires_at=bundle.expires_at,
-                data_bytes=_total(DATA, [bundle]),
-                voice_seconds=_total(VOICE, [bundle]),
-                sms_count=_total(SMS, [bundle]),
+                id=row.bundle.id,
+                plan_code=row.plan_code,
+                state=_bundle_state(row.bundle, now=now),
+                starts_at=row.bundle.starts_at,
+                expires_at=row.bundle.expires_at,
+                data_bytes=_total(DATA, [row.bundle]),
+                voice_seconds=_total(VOICE, [row.bundle]),
+                sms_count=_total(SMS, [row.bundle]),
             )
-            for bundle in bundle_service.bundles_of(session, card)
+            for row in rows.bundles
         ],
-        usage_as_of=rating_service.usage_as_of(session, card.id),
+        usage_as_of=rows.usage_as_of,
     )
 
 
@@ -114,10 +137,3 @@ def _bundle_state(bundle: Bundle, *, now: datetime) -> str:
         if bundle.state.value == "scheduled" and bundle.starts_at <= now:
             return "active"
     return bundle.state.value
-
-
-def balance_for(session: Session, caller: Caller, reference: str) -> CardBalance:
-    """Balance for an ICCID or phone number as typed, if this caller may read the card."""
-    card = card_service.find(session, reference)
-    auth_service.ensure_may_read_card(caller, card)
-    return balance_of(session, card)

@@ -1,0 +1,110 @@
+"""What a balance read costs the database, seen on the wire: two round trips (the caller's key
+and the balance), no BEGIN, no COMMIT, no pre-ping; and a connection that died in the pool
+costs a retry, not an error."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import psycopg.pq
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.fixtures.factories import create_active_card
+from tulpar import db
+from tulpar.app import create_app
+from tulpar.partner import service as partner_service
+
+
+def seed(factory: sessionmaker[Session]) -> tuple[str, dict[str, str]]:
+    with factory() as session:
+        card, _ = create_active_card(session)
+        _, key = partner_service.create_key(session, "Wire partner", scopes=["partner"])
+        session.commit()
+        return card.iccid, {"Authorization": f"Bearer {key}"}
+
+
+@contextmanager
+def frontend_messages(engine: Engine) -> Iterator[list[str]]:
+    """The protocol messages Tulpar sends on the connections it checks out meanwhile."""
+    descriptor, path = tempfile.mkstemp()
+    messages: list[str] = []
+
+    def trace(dbapi_connection: Any, *_: object) -> None:
+        dbapi_connection.pgconn.trace(descriptor)
+        dbapi_connection.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    def untrace(dbapi_connection: Any, *_: object) -> None:
+        if dbapi_connection is not None:
+            dbapi_connection.pgconn.untrace()
+
+    event.listen(engine, "checkout", trace)
+    event.listen(engine, "checkin", untrace)  # after the pool's reset on return
+    try:
+        yield messages
+    finally:
+        event.remove(engine, "checkout", trace)
+        event.remove(engine, "checkin", untrace)
+        os.close(descriptor)
+        with open(path) as traced:
+            for line in traced:
+                direction, *fields = line.split("\t")
+                if direction == "F" and len(fields) >= 2:
+                    messages.append(fields[1].strip() + " " + " ".join(fields[2:])[:60])
+        os.unlink(path)
+
+
+def test_a_balance_read_is_two_round_trips_outside_any_transaction(
+    committed: sessionmaker[Session], engine: Engine
+) -> None:
+    iccid, headers = seed(committed)
+    with TestClient(create_app()) as client:
+        assert client.get(f"/v1/cards/{iccid}/balance", headers=headers).status_code == 200
+
+        with frontend_messages(engine) as messages:
+            response = client.get(f"/v1/cards/{iccid}/balance", headers=headers)
+
+    assert response.status_code == 200
+    assert response.json()["iccid"] == iccid
+    kinds = [message.split(" ", 1)[0] for message in messages]
+    assert kinds.count("Sync") == 2, messages  # one round trip per statement
+    assert "Query" not in kinds, messages  # psycopg's BEGIN / COMMIT / ROLLBACK
+    parsed = [message for message in messages if message.startswith("Parse")]
+    assert [("api_keys" in p, "cards" in p) for p in parsed] == [(True, False), (False, True)]
+
+
+def _kill_pooled_connections(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+def test_a_connection_that_died_in_the_pool_is_retried_for_a_read_and_503_otherwise(
+    committed: sessionmaker[Session], database_url: str
+) -> None:
+    iccid, headers = seed(committed)
+    with TestClient(create_app()) as client:
+        assert client.get(f"/v1/cards/{iccid}/balance", headers=headers).status_code == 200
+        _kill_pooled_connections(database_url)
+
+        read = client.get(f"/v1/cards/{iccid}/balance", headers=headers)
+
+        assert read.status_code == 200
+        assert client.get("/v1/plans").status_code == 200  # warms the pool again
+        _kill_pooled_connections(database_url)
+
+        listed = client.get("/v1/plans")
+
+        assert listed.status_code == 503
+        assert listed.headers["Retry-After"] == "1"
+        assert listed.json()["code"] == "database_unavailable"
+        assert client.get("/v1/plans").status_code == 200
+    db.get_engine().dispose()
