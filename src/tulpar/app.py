@@ -13,7 +13,8 @@ from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker
 from tulpar.kit import load_shedding, problems
 from tulpar.receipt.endpoints import router as receipt_router
-from tulpar.web import outbox, payment_link, sandbox_pay, ussd_simulator
+from tulpar.demo import ussd_simulator
+from tulpar.web import outbox, payment_link, sandbox_pay
 from tulpar.web.traveller import router as traveller_router
 from tulpar.web.traveller import static_files as traveller_static_files
 

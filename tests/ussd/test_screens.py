@@ -15,6 +15,7 @@ from tulpar.kit.languages import LANGUAGES
 from tulpar.money import Money
 from tulpar.ussd import menu
 from tulpar.ussd.screens import CONTINUE, Line, fits, paginate, size
+from tulpar.ussd.texts import Ending
 
 ENDS_AT = datetime(2026, 12, 31, 18, 59, tzinfo=UTC)
 PLANS = [
@@ -59,10 +60,7 @@ def _screens(language: str) -> Iterator[menu.Screen]:
         *((menu.Confirm(offer.plan.code), menu.Facts(offer=offer)) for offer in _offers()),
         (menu.Confirm("GONE"), menu.Facts(offer=None)),
         (menu.LanguageChoice(), menu.Facts()),
-        *(
-            (menu.Ended(ending, order=9_999_999_999, minutes=15), menu.Facts())
-            for ending in menu.Ending
-        ),
+        *((menu.Ended(ending, order=9_999_999_999, minutes=15), menu.Facts()) for ending in Ending),
     ]
     for state, facts in starts:
         for notice in (None, menu.invalid_choice(language)):

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from tulpar.kit.session import DbSession
 from tulpar.ussd import gateways, service
 from tulpar.ussd.gateways import GatewayRequest
-from tulpar.ussd.menu import Ending, Screen
+from tulpar.ussd.menu import Screen
+from tulpar.ussd.texts import Ending
 
 log = structlog.get_logger()
 

@@ -15,6 +15,7 @@ from tulpar.kit.languages import LANGUAGES
 from tulpar.models import Card, Channel, OrderKind, PaymentProviderName, UssdSession
 from tulpar.notification import service as notification_service
 from tulpar.ussd import facts, links, menu
+from tulpar.ussd.texts import Ending
 from tulpar.wallet.service import WALLET_CURRENCY, InsufficientFundsError
 
 LINK_MINUTES = int(links.LINK_LIFETIME.total_seconds() // 60)
@@ -34,10 +35,10 @@ def pay(session: Session, dialogue: UssdSession, card: Card, plan: str) -> menu.
     """Renew from the wallet when it covers the price; otherwise send a payment link by SMS.
     A dialogue places one order at most: a repeated "pay" answers with the same order."""
     if dialogue.order_id is not None:
-        return menu.Ended(menu.Ending.paid, order=dialogue.order_id)
+        return menu.Ended(Ending.paid, order=dialogue.order_id)
     offer = facts.offer(session, card, plan)
     if offer is None:
-        return menu.Ended(menu.Ending.plan_unavailable)
+        return menu.Ended(Ending.plan_unavailable)
     if offer.wallet_covers:
         try:
             # A refusal (even the wallet's, after the order row is written) leaves no trace.
@@ -58,14 +59,14 @@ def pay(session: Session, dialogue: UssdSession, card: Card, plan: str) -> menu.
         except InsufficientFundsError:
             pass  # spent meanwhile (another renewal): the link still works
         except CardTerminatedError:
-            return menu.Ended(menu.Ending.card_terminated)
+            return menu.Ended(Ending.card_terminated)
         except CardSuspendedError:
-            return menu.Ended(menu.Ending.card_suspended)
+            return menu.Ended(Ending.card_suspended)
         except TulparError:
-            return menu.Ended(menu.Ending.plan_unavailable)
+            return menu.Ended(Ending.plan_unavailable)
         else:
             dialogue.order_id = placed.order.id
-            return menu.Ended(menu.Ending.paid, order=placed.order.id)
+            return menu.Ended(Ending.paid, order=placed.order.id)
     return _send_link(session, dialogue, card, offer)
 
 
@@ -85,7 +86,7 @@ def _send_link(
         },
         dedupe_key=_dedupe_key(dialogue, f"payment_link:{offer.plan.code}"),
     )
-    return menu.Ended(menu.Ending.link_sent, minutes=LINK_MINUTES)
+    return menu.Ended(Ending.link_sent, minutes=LINK_MINUTES)
 
 
 def send_details(session: Session, dialogue: UssdSession, card: Card) -> menu.State:
@@ -100,7 +101,7 @@ def send_details(session: Session, dialogue: UssdSession, card: Card) -> menu.St
         context={},
         dedupe_key=_dedupe_key(dialogue, "balance"),
     )
-    return menu.Ended(menu.Ending.details_sent)
+    return menu.Ended(Ending.details_sent)
 
 
 def set_language(session: Session, card: Card, language: str) -> menu.State:

@@ -16,6 +16,7 @@ from tulpar.kit.languages import LANGUAGES
 from tulpar.money import Money
 from tulpar.ussd import texts
 from tulpar.ussd.screens import CONTINUE, END, Line, clip, fits, paginate
+from tulpar.ussd.texts import Ending
 
 MORE, BACK = "0", "00"
 LANGUAGE_NAMES = {"zh-Hans": "中文", "ru": "Русский", "kk": "Қазақша", "en": "English"}
@@ -113,23 +114,6 @@ class Confirm:
 @dataclass(frozen=True, slots=True)
 class LanguageChoice:
     pass
-
-
-class Ending(enum.StrEnum):
-    """Why a dialogue ended: each has its END text."""
-
-    paid = "paid"
-    link_sent = "link_sent"
-    details_sent = "details_sent"
-    goodbye = "goodbye"
-    unknown_number = "unknown_number"
-    card_terminated = "card_terminated"
-    card_suspended = "card_suspended"
-    unknown_service = "unknown_service"
-    not_understood = "not_understood"
-    session_expired = "session_expired"
-    plan_unavailable = "plan_unavailable"
-    unavailable = "unavailable"
 
 
 @dataclass(frozen=True, slots=True)

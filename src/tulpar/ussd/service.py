@@ -24,6 +24,7 @@ from tulpar.models import Card, CardState, UssdSession
 from tulpar.ussd import actions, facts, menu, repository
 from tulpar.ussd.screens import END
 from tulpar.ussd.settings import get_ussd_settings
+from tulpar.ussd.texts import Ending
 
 AFRICASTALKING = "africastalking"
 JSON = "json"
@@ -54,14 +55,14 @@ def answer_path(session: Session, dial: Dial, text: str) -> menu.Screen:
         return _open(session, dial, card, language, now=now)
     dialogue = repository.lock(session, dial.gateway, dial.session_id)
     if dialogue is None or dialogue.expires_at <= now or dialogue.card_id != card.id:
-        return _ended(menu.Ending.session_expired, language)
+        return _ended(Ending.session_expired, language)
     if text == dialogue.path or dialogue.path.startswith(text + "*"):
         return _stored(dialogue)  # the gateway repeats a request we answered
     if dialogue.path and not text.startswith(dialogue.path + "*"):
-        return _ended(menu.Ending.not_understood, language)
+        return _ended(Ending.not_understood, language)
     entries = _entries(text[len(dialogue.path) + 1 :] if dialogue.path else text, text)
     if entries is None:
-        return _ended(menu.Ending.not_understood, language)
+        return _ended(Ending.not_understood, language)
     return _advance(session, dialogue, card, language, entries, path=text, now=now)
 
 
@@ -77,16 +78,16 @@ def answer_input(session: Session, dial: Dial, entry: str | None) -> menu.Screen
     if dialogue is None or dialogue.expires_at <= now:
         return _open(session, dial, card, language, now=now)
     if dialogue.card_id != card.id:
-        return _ended(menu.Ending.session_expired, language)
+        return _ended(Ending.session_expired, language)
     text = entry or ""
     path = f"{dialogue.path}*{text}" if dialogue.path else text
     entries = _entries(text, path)
     if entries is None:
-        return _ended(menu.Ending.not_understood, language)
+        return _ended(Ending.not_understood, language)
     return _advance(session, dialogue, card, language, entries, path=path, now=now)
 
 
-def refusal(ending: menu.Ending, language: str = DEFAULT_LANGUAGE) -> menu.Screen:
+def refusal(ending: Ending, language: str = DEFAULT_LANGUAGE) -> menu.Screen:
     """An END screen for what a gateway adapter refuses itself (a malformed request)."""
     return _ended(ending, language)
 
@@ -96,14 +97,14 @@ def _caller(session: Session, dial: Dial) -> tuple[Card, str] | menu.Screen:
     card = _card(session, dial.msisdn)
     language = supported(card.language) if card is not None else DEFAULT_LANGUAGE
     if dial.service_code.strip() not in get_ussd_settings().codes:
-        return _ended(menu.Ending.unknown_service, language)
+        return _ended(Ending.unknown_service, language)
     if card is None:
-        return _ended(menu.Ending.unknown_number, language)
+        return _ended(Ending.unknown_number, language)
     match card_service.effective_state(card, now=clock.now()):
         case CardState.terminated:
-            return _ended(menu.Ending.card_terminated, language)
+            return _ended(Ending.card_terminated, language)
         case CardState.suspended:
-            return _ended(menu.Ending.card_suspended, language)
+            return _ended(Ending.card_suspended, language)
     return card, language
 
 
@@ -180,7 +181,7 @@ def _advance(
     try:
         state, choices = _restored(dialogue.state)
     except (KeyError, TypeError, ValueError):
-        return _ended(menu.Ending.session_expired, language)
+        return _ended(Ending.session_expired, language)
     screen: menu.Screen | None = None
     for entry in entries:
         target = choices.get(entry)
@@ -239,7 +240,7 @@ def _stored(dialogue: UssdSession) -> menu.Screen:
     return menu.Screen(dialogue.screen[len(END if ends else "CON ") :], ends=ends)
 
 
-def _ended(ending: menu.Ending, language: str) -> menu.Screen:
+def _ended(ending: Ending, language: str) -> menu.Screen:
     return menu.ended(menu.Ended(ending), language, service_code=get_ussd_settings().primary_code)
 
 

@@ -3,18 +3,32 @@ message ids, shared by the menu and the payment-link pages."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tulpar.kit.i18n import translations
-
-if TYPE_CHECKING:
-    from tulpar.ussd.menu import Ending
 
 LOCALES = Path(__file__).parent / "locales"
 # Chinese lists with the enumeration comma.
 LIST_SEPARATOR = {"zh-Hans": "、"}
+
+
+class Ending(enum.StrEnum):
+    """Why a dialogue ended: each has its END text."""
+
+    paid = "paid"
+    link_sent = "link_sent"
+    details_sent = "details_sent"
+    goodbye = "goodbye"
+    unknown_number = "unknown_number"
+    card_terminated = "card_terminated"
+    card_suspended = "card_suspended"
+    unknown_service = "unknown_service"
+    not_understood = "not_understood"
+    session_expired = "session_expired"
+    plan_unavailable = "plan_unavailable"
+    unavailable = "unavailable"
 
 
 def _(message: str) -> str:
