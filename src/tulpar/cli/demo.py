@@ -89,12 +89,19 @@ def _listen(host: str, port: int) -> socket.socket:
         raise typer.Exit(1) from None
 
 
+def _job_slots() -> int:
+    """Jobs the demo's worker runs at once: two per CPU, as jobs mostly wait on the network
+    and the database (within the loop's default executor: CPUs + 4 threads), 2 to 8. One web
+    server is enough for a demo; `tulpar serve --workers N` and `tulpar worker` scale out."""
+    return max(2, min(8, 2 * (os.cpu_count() or 1)))
+
+
 async def _run_web_and_worker(
     listener: socket.socket, *, host: str, port: int, carrier: demo_carrier.DemoCarrier
 ) -> None:
     # host and port only label uvicorn's log lines; it serves on the listener.
     server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port, log_level="info"))
-    worker_task = asyncio.create_task(run_worker(concurrency=4))
+    worker_task = asyncio.create_task(run_worker(concurrency=_job_slots()))
     carrier_task = asyncio.create_task(carrier.serve())
     try:
         await server.serve(sockets=[listener])
