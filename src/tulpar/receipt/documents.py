@@ -13,18 +13,16 @@ import segno
 from reportlab.lib.pagesizes import A5  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
 from tulpar.kit.format import formatter_for
 from tulpar.kit.i18n import translations
 from tulpar.kit.templates import page_environment
 from tulpar.models import Receipt
-from tulpar.receipt import service, vat
+from tulpar.receipt import fonts, service, vat
 
 PAGES = Path(__file__).parent / "pages"
 LOCALES = Path(__file__).parent / "locales"
-CJK_FONT = "STSong-Light"  # Adobe's CID font, built into reportlab: Chinese, Latin, Cyrillic
 
 PlanNames = Mapping[str, Mapping[str, str]]  # plan code → language → name
 
@@ -35,12 +33,15 @@ class ReceiptView:
 
     receipt: Receipt
     language: str
+    seller: service.Seller
     issued_at: str
     lines: list[dict[str, str]]
     total: str
     vat: str
     vat_rate: str
     payment_method: str
+    payment_detail: str | None  # reference, attempt and time of the payment
+    valid_until: str | None  # the validity end the plan gave the card
     verification_url: str
 
 
@@ -55,18 +56,28 @@ def _description(line: Mapping[str, Any], language: str, plan_names: PlanNames) 
     return service.plan_description(str(line["plan_code"]), names, language)
 
 
-def view(receipt: Receipt, language: str, *, plan_names: PlanNames | None = None) -> ReceiptView:
+def view(
+    receipt: Receipt,
+    language: str,
+    *,
+    plan_names: PlanNames | None = None,
+    payment: service.PaymentDetail | None = None,
+) -> ReceiptView:
     """``plan_names`` (from :func:`service.plan_names`) name the plans in ``language``; lines
-    without a known plan show the description they were issued with."""
+    without a known plan show the description they were issued with. ``payment`` (from
+    :func:`service.payment_detail`) details how the order was paid."""
     formatter = formatter_for(language)
+    text = _tr(language).gettext
 
     def money(amount_minor: int) -> str:
         return formatter.money(amount_minor, receipt.currency)
 
     method = receipt.payment_method
+    valid_until = service.new_validity_end(receipt)
     return ReceiptView(
         receipt=receipt,
         language=language,
+        seller=service.seller(),
         issued_at=formatter.local_time(receipt.issued_at),
         lines=[
             {
@@ -80,13 +91,28 @@ def view(receipt: Receipt, language: str, *, plan_names: PlanNames | None = None
         total=money(receipt.total_minor),
         vat=money(receipt.vat_minor),
         vat_rate=vat.percent(receipt.vat_rate_basis_points),
-        payment_method=_tr(language).gettext(f"payment:{method}").removeprefix("payment:"),
+        payment_method=text(f"payment:{method}").removeprefix("payment:"),
+        payment_detail=None
+        if payment is None
+        else text("reference %(reference)s, attempt %(attempt)s, paid %(time)s")
+        % {
+            "reference": payment.reference or "—",
+            "attempt": payment.attempt,
+            "time": "—" if payment.paid_at is None else formatter.local_time(payment.paid_at),
+        },
+        valid_until=None if valid_until is None else formatter.local_time(valid_until),
         verification_url=service.verification_url(receipt),
     )
 
 
-def receipt_html(receipt: Receipt, language: str, *, plan_names: PlanNames | None = None) -> str:
-    shown = view(receipt, language, plan_names=plan_names)
+def receipt_html(
+    receipt: Receipt,
+    language: str,
+    *,
+    plan_names: PlanNames | None = None,
+    payment: service.PaymentDetail | None = None,
+) -> str:
+    shown = view(receipt, language, plan_names=plan_names, payment=payment)
     qr_svg = segno.make(shown.verification_url, error="m").svg_inline(scale=3, border=2)
     page = page_environment(PAGES, language).get_template("receipt.html")
     return page.render(view=shown, qr_svg=qr_svg)
@@ -101,58 +127,143 @@ def not_found_html(language: str) -> str:
     return page_environment(PAGES, language).get_template("not_found.html").render()
 
 
-def _font() -> str:
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-    return CJK_FONT
+@dataclass
+class _Page:
+    """A pen moving down an A5 page, writing in one embedded font."""
+
+    pdf: Canvas
+    font: str
+    left: float
+    right: float
+    y: float
+
+    def text(self, value: str, *, size: float = 9.5, gap: float = 1.6) -> None:
+        """``value`` wrapped to the page width, one line under the other."""
+        for line in _wrap(value, self.font, size, self.right - self.left):
+            self.pdf.setFont(self.font, size)
+            self.pdf.drawString(self.left, self.y, line)
+            self.y -= size * gap  # points
+
+    def pair(self, label: str, value: str, *, size: float = 9.5) -> None:
+        self.text(f"{label}: {value}", size=size)
+
+    def split(self, left_text: str, right_text: str, *, size: float = 9.5) -> None:
+        """``left_text`` (wrapped) with ``right_text`` right-aligned on its first line."""
+        width = pdfmetrics.stringWidth(right_text, self.font, size)
+        room = self.right - self.left - width - 4 * mm
+        self.pdf.setFont(self.font, size)
+        self.pdf.drawRightString(self.right, self.y, right_text)
+        for line in _wrap(left_text, self.font, size, max(room, 20 * mm)):
+            self.pdf.setFont(self.font, size)
+            self.pdf.drawString(self.left, self.y, line)
+            self.y -= size * 1.6
+
+    def rule(self) -> None:
+        self.pdf.line(self.left, self.y + 2.5 * mm, self.right, self.y + 2.5 * mm)
+        self.y -= 2 * mm
 
 
-def receipt_pdf(receipt: Receipt, language: str, *, plan_names: PlanNames | None = None) -> bytes:
-    """An A5 PDF in ``language`` with a QR code that opens the verification page."""
-    shown = view(receipt, language, plan_names=plan_names)
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Greedy line breaking: at spaces where there are any, else anywhere (Chinese, URLs)."""
+    lines: list[str] = []
+    current = ""
+    for character in text:
+        candidate = current + character
+        if pdfmetrics.stringWidth(candidate, font, size) <= width or not current:
+            current = candidate
+            continue
+        cut = current.rfind(" ")
+        if cut > 0 and character != " ":
+            lines.append(current[:cut])
+            current = current[cut + 1 :] + character
+        else:
+            lines.append(current)
+            current = character.lstrip()
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _document_text(shown: ReceiptView, labels: list[str]) -> str:
+    parts = [*labels, shown.seller.legal_name, shown.seller.bin, shown.seller.address]
+    parts += [shown.receipt.number, shown.issued_at, shown.receipt.card_masked]
+    parts += [shown.payment_method, shown.payment_detail or "", shown.valid_until or ""]
+    parts += [shown.total, shown.vat, shown.verification_url, str(shown.receipt.order_id)]
+    for line in shown.lines:
+        parts += line.values()
+    return " ".join(parts)
+
+
+def receipt_pdf(
+    receipt: Receipt,
+    language: str,
+    *,
+    plan_names: PlanNames | None = None,
+    payment: service.PaymentDetail | None = None,
+) -> bytes:
+    """An A5 PDF in ``language`` with a QR code that opens the verification page. Its one
+    font is embedded (a subset built for this text: see :mod:`.fonts`)."""
+    shown = view(receipt, language, plan_names=plan_names, payment=payment)
     text = _tr(language).gettext
-    font = _font()
+    labels = {
+        key: text(key)
+        for key in (
+            "Receipt",
+            "Seller",
+            "BIN",
+            "Address",
+            "Receipt number",
+            "Date",
+            "Order number",
+            "Card",
+            "Payment method",
+            "Payment details",
+            "Total",
+            "New validity end",
+            "Scan to verify this receipt",
+        )
+    }
+    vat_label = text("incl. VAT %(rate)s") % {"rate": shown.vat_rate}
+    title = f"Tulpar · {labels['Receipt']}"
+    font = fonts.font_for(_document_text(shown, [*labels.values(), vat_label, title, "×="]))
     buffer = BytesIO()
-    pdf = Canvas(buffer, pagesize=A5, pageCompression=1)
+    pdf = Canvas(buffer, pagesize=A5, pageCompression=1, initialFontName=font)
     pdf.setTitle(f"Tulpar {receipt.number}")
     pdf.setAuthor("Tulpar")
     width, height = A5
-    left, right = 14 * mm, width - 14 * mm
-    y = height - 20 * mm
-    pdf.setFont(font, 16)
-    pdf.drawString(left, y, f"Tulpar · {text('Receipt')}")
-    y -= 9 * mm
-    pdf.setFont(font, 9.5)
-    for label, value in (
-        (text("Receipt number"), receipt.number),
-        (text("Date"), shown.issued_at),
-        (text("Card"), receipt.card_masked),
-        (text("Payment method"), shown.payment_method),
-    ):
-        pdf.drawString(left, y, f"{label}: {value}")
-        y -= 5.5 * mm
-    y -= 3 * mm
-    pdf.line(left, y + 3 * mm, right, y + 3 * mm)
+    page = _Page(pdf, font, left=12 * mm, right=width - 12 * mm, y=height - 16 * mm)
+    page.text(title, size=16, gap=1.4)
+    page.text(shown.seller.legal_name, size=9.5)
+    page.pair(labels["BIN"], shown.seller.bin, size=8.5)
+    page.pair(labels["Address"], shown.seller.address, size=8.5)
+    page.y -= 2 * mm
+    page.pair(labels["Receipt number"], receipt.number)
+    page.pair(labels["Date"], shown.issued_at)
+    if receipt.order_id is not None:
+        page.pair(labels["Order number"], str(receipt.order_id))
+    page.pair(labels["Card"], receipt.card_masked)
+    page.pair(labels["Payment method"], shown.payment_method)
+    if shown.payment_detail:
+        page.pair(labels["Payment details"], shown.payment_detail, size=8)
+    page.y -= 2 * mm
+    page.rule()
     for line in shown.lines:
-        pdf.drawString(left, y - 1 * mm, line["description"][:60])
-        pdf.drawRightString(
-            right, y - 1 * mm, f"{line['quantity']} × {line['unit_price']} = {line['amount']}"
+        page.split(
+            line["description"], f"{line['quantity']} × {line['unit_price']} = {line['amount']}"
         )
-        y -= 6 * mm
-    pdf.line(left, y + 2 * mm, right, y + 2 * mm)
-    pdf.setFont(font, 12)
-    pdf.drawString(left, y - 3 * mm, text("Total"))
-    pdf.drawRightString(right, y - 3 * mm, shown.total)
-    pdf.setFont(font, 9)
-    y -= 9 * mm
-    vat_label = text("incl. VAT %(rate)s") % {"rate": shown.vat_rate}
-    pdf.drawString(left, y, vat_label)
-    pdf.drawRightString(right, y, shown.vat)
-    _draw_qr(pdf, shown.verification_url, x=left, top=y - 8 * mm, size=38 * mm)
+    page.rule()
+    page.split(labels["Total"], shown.total, size=12)
+    page.split(vat_label, shown.vat, size=9)
+    if shown.valid_until:
+        page.pair(labels["New validity end"], shown.valid_until)
+    qr_size = 34 * mm
+    top = page.y - 2 * mm
+    _draw_qr(pdf, shown.verification_url, x=page.left, top=top, size=qr_size)
     pdf.setFont(font, 8.5)
-    pdf.drawString(left + 42 * mm, y - 14 * mm, text("Scan to verify this receipt"))
-    pdf.setFont(font, 6)
-    pdf.drawString(left, y - 50 * mm, shown.verification_url[:110])
+    scan = labels["Scan to verify this receipt"]
+    pdf.drawString(page.left + qr_size + 4 * mm, top - 12 * mm, scan)
+    page.y = top - qr_size - 4 * mm
+    page.text(shown.verification_url, size=6.5, gap=1.3)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -35,7 +35,10 @@ def receipt_pdf(public_id: str, request: Request, session: DbSession) -> Respons
     if receipt is None:
         return _not_found(request)
     body = documents.receipt_pdf(
-        receipt, _language(request, receipt), plan_names=service.plan_names(session, receipt)
+        receipt,
+        _language(request, receipt),
+        plan_names=service.plan_names(session, receipt),
+        payment=service.payment_detail(session, receipt),
     )
     return Response(
         body,
@@ -50,7 +53,10 @@ def receipt_page(public_id: str, request: Request, session: DbSession) -> HTMLRe
     if receipt is None:
         return _not_found(request)
     html = documents.receipt_html(
-        receipt, _language(request, receipt), plan_names=service.plan_names(session, receipt)
+        receipt,
+        _language(request, receipt),
+        plan_names=service.plan_names(session, receipt),
+        payment=service.payment_detail(session, receipt),
     )
     return HTMLResponse(html)
 

@@ -17,8 +17,9 @@ from tulpar.catalog import service as catalog_service
 from tulpar.config import get_settings
 from tulpar.errors import CardNotFoundError, InvalidInputError, PlanNotFoundError
 from tulpar.identifiers import Iccid
-from tulpar.models import Receipt
+from tulpar.models import PaymentState, Receipt
 from tulpar.money import Money
+from tulpar.payment import service as payment_service
 from tulpar.receipt import repository, signing, vat
 
 ISSUER_FORMAT = re.compile(r"^[A-Z0-9]{2,12}(?:-[A-Z0-9]{1,20})?$")
@@ -198,6 +199,54 @@ def plan_names(session: Session, receipt: Receipt) -> dict[str, dict[str, str]]:
         except PlanNotFoundError:
             continue
     return names
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDetail:
+    """How a receipt's order was paid, beyond the method: the attempt that paid it."""
+
+    provider: str
+    reference: str | None
+    attempt: int
+    paid_at: datetime | None
+
+
+def payment_detail(session: Session, receipt: Receipt) -> PaymentDetail | None:
+    """The payment attempt that paid the receipt's order (``None`` without an order, or
+    when no attempt succeeded, e.g. a store sale)."""
+    if receipt.order_id is None:
+        return None
+    paid = [
+        attempt
+        for attempt in payment_service.attempts(session, receipt.order_id)
+        if attempt.state is PaymentState.succeeded
+    ]
+    if not paid:
+        return None
+    payment = paid[-1]
+    return PaymentDetail(
+        provider=payment.provider.value,
+        reference=payment.provider_reference,
+        attempt=payment.attempt,
+        paid_at=payment.succeeded_at,
+    )
+
+
+def seller() -> Seller:
+    """Who sells, as every receipt prints it (from the settings)."""
+    settings = get_settings()
+    return Seller(
+        legal_name=settings.seller_legal_name,
+        bin=settings.seller_bin,
+        address=settings.seller_address,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Seller:
+    legal_name: str
+    bin: str  # Kazakhstan's 12-digit business identification number
+    address: str
 
 
 @dataclass(frozen=True, slots=True)

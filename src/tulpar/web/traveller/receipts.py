@@ -50,7 +50,10 @@ def receipts_page(request: Request, session: DbSession) -> Response:
 def receipt_page(order_id: OrderId, request: Request, session: DbSession) -> Response:
     receipt = _receipt_of_order(session, traveller(session, request), order_id)
     html = documents.receipt_html(
-        receipt, language_of(request), plan_names=receipt_service.plan_names(session, receipt)
+        receipt,
+        language_of(request),
+        plan_names=receipt_service.plan_names(session, receipt),
+        payment=receipt_service.payment_detail(session, receipt),
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
@@ -59,7 +62,10 @@ def receipt_page(order_id: OrderId, request: Request, session: DbSession) -> Res
 def receipt_pdf(order_id: OrderId, request: Request, session: DbSession) -> Response:
     receipt = _receipt_of_order(session, traveller(session, request), order_id)
     body = documents.receipt_pdf(
-        receipt, language_of(request), plan_names=receipt_service.plan_names(session, receipt)
+        receipt,
+        language_of(request),
+        plan_names=receipt_service.plan_names(session, receipt),
+        payment=receipt_service.payment_detail(session, receipt),
     )
     return Response(
         body,
