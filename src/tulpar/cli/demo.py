@@ -50,6 +50,9 @@ def demo(
     console.print(
         (
             f"data in {settings.data_dir}\n\n"
+            f"  traveller     {base}/   (renew a card in Chinese; the SMS code is on the outbox)\n"
+            f"                card expiring soon: {seed.expiring_demo_card().msisdn}"
+            f"  (ICCID {seed.expiring_demo_card().iccid})\n"
             f"  API docs      {base}/docs\n"
             f"  health        {base}/healthz   ready: {base}/readyz\n"
             f"  plans         {base}/v1/plans\n"

@@ -59,6 +59,11 @@ DEMO_CARDS = (
 )
 
 
+def expiring_demo_card() -> DemoCard:
+    """The card the traveller pages are best tried with: its plan ends within a day."""
+    return next(demo for demo in DEMO_CARDS if demo.label.startswith("expiring"))
+
+
 def seed(session: Session) -> list[tuple[DemoCard, Card]]:
     for definition in DEMO_PLANS:
         _ensure_plan(session, definition)
