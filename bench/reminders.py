@@ -43,7 +43,7 @@ _SEED = text(
            CASE WHEN i % 10 = 0 THEN 'expired' ELSE 'active' END,
            CASE WHEN i % 10 = 0
                 THEN CAST(:now AS timestamptz) - (i % 2592000) * interval '1 second'
-                ELSE CAST(:now AS timestamptz) + (i * 7919 % 2592000) * interval '1 second'
+                ELSE CAST(:now AS timestamptz) + (i::bigint * 7919 % 2592000) * interval '1 second'
            END,
            CASE WHEN i % 20 = 1 THEN CAST(:now AS timestamptz) END
     FROM generate_series(1, :cards) AS i
