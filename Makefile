@@ -46,3 +46,9 @@ bench-renewal: sync  ## Renewals via API + workers + carrier simulator vs the sa
 .PHONY: bench-balance
 bench-balance: sync  ## Balance reads at 10/50/200 connections vs a no-database endpoint; BENCH_ARGS="--rounds 3"
 	$(UV) run --frozen python -m bench.balance $(BENCH_ARGS)
+
+.PHONY: browser-deps
+browser-deps: node_modules/.package-lock.json  ## axe-core for the browser tests (npm ci from package-lock.json); Chromium itself is Debian's (.ci/run installs it)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error

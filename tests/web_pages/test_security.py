@@ -251,3 +251,24 @@ def _counts(session: Session) -> dict[str, int]:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
     return {"sms": count(Notification), "orders": count(Order), "tickets": count(Ticket)}
+
+
+def test_asking_from_a_second_browser_within_the_cooldown_goes_to_the_code_page(
+    session_factory, session: Session
+) -> None:
+    card, _ = create_active_card(session)
+    session.commit()
+    app = create_app(session_factory)
+    with (
+        TestClient(app, follow_redirects=False) as first,
+        TestClient(app, follow_redirects=False) as second,
+    ):
+        submit(first, "/", "/code", card=card.iccid)
+        asked = submit(second, "/", "/code", card=card.iccid)
+        code_page = second.get("/code")
+
+    assert (asked.status_code, asked.headers["location"]) == (303, "/code")
+    assert code_page.status_code == 200
+    assert 'data-cooldown="' in code_page.text
+    assert 'data-cooldown="0"' not in code_page.text
+    assert session.scalar(select(func.count()).select_from(Notification)) == 1

@@ -54,8 +54,10 @@ def _pending(request: Request) -> tuple[str, float] | None:
         return None
 
 
-def _remember_pending(response: Response, request: Request, card: str) -> None:
-    value = json.dumps({"card": card, "sent": clock.now().timestamp()}).encode()
+def _remember_pending(
+    response: Response, request: Request, card: str, *, sent_ago: int = 0
+) -> None:
+    value = json.dumps({"card": card, "sent": clock.now().timestamp() - sent_ago}).encode()
     encoded = base64.urlsafe_b64encode(value).decode().rstrip("=")
     set_cookie(response, request, PENDING_COOKIE, encoded, PENDING_SECONDS)
 
@@ -80,7 +82,11 @@ def ask_for_code(
         otp_service.request_code(session, reference, client_address=_client_address(request))
     except TulparError as error:
         if error.code == "otp_resend_too_soon":
-            return redirect(request, "/code")
+            # A code is on its way already (asked from another tab or browser): enter it.
+            response = redirect(request, "/code")
+            wait = int(error.extra.get("retry_after_seconds") or 0)
+            _remember_pending(response, request, reference, sent_ago=RESEND_COOLDOWN_SECONDS - wait)
+            return response
         status = error.status if error.status in (404, 422, 429) else 400
         language = language_of(request)
         return render(
