@@ -11,9 +11,9 @@ from tulpar.api import sms as sms_api
 from tulpar.api import ussd as ussd_api
 from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker
+from tulpar.demo import ussd_simulator
 from tulpar.kit import load_shedding, problems
 from tulpar.receipt.endpoints import router as receipt_router
-from tulpar.demo import ussd_simulator
 from tulpar.web import outbox, payment_link, sandbox_pay
 from tulpar.web.traveller import router as traveller_router
 from tulpar.web.traveller import static_files as traveller_static_files
@@ -40,10 +40,10 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     app.include_router(orders.router)
     app.include_router(quotes.router)
     app.include_router(sandbox_pay.router)
-    app.include_router(ussd_api.router)
-    app.include_router(payment_link.router)
     app.include_router(traveller_router)
     app.mount("/static", traveller_static_files(), name="static")
+    app.include_router(ussd_api.router)
+    app.include_router(payment_link.router)
     if get_settings().is_demo:
         app.include_router(outbox.router)
         app.include_router(ussd_simulator.router)
