@@ -47,6 +47,16 @@ bench-renewal: sync  ## Renewals via API + workers + carrier simulator vs the sa
 bench-balance: sync  ## Balance reads at 10/50/200 connections vs a no-database endpoint; BENCH_ARGS="--rounds 3"
 	$(UV) run --frozen python -m bench.balance $(BENCH_ARGS)
 
+.PHONY: bench-ussd bench-reminders bench-pages
+bench-ussd: sync  ## *100# at 50 concurrent sessions vs the bare balance query in SQL
+	$(UV) run --frozen python -m bench.ussd $(BENCH_ARGS)
+
+bench-reminders: sync  ## One reminder scheduling pass over 1,000,000 cards vs the bare indexed query
+	$(UV) run --frozen python -m bench.reminders $(BENCH_ARGS)
+
+bench-pages: sync  ## Traveller pages' server time under 20 clients vs the JSON balance endpoint
+	$(UV) run --frozen python -m bench.pages $(BENCH_ARGS)
+
 .PHONY: browser-deps
 browser-deps: node_modules/.package-lock.json  ## axe-core for the browser tests (npm ci from package-lock.json); Chromium itself is Debian's (.ci/run installs it)
 
