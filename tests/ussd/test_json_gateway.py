@@ -78,8 +78,8 @@ def test_sending_the_balance_by_sms_once_per_dialogue(client: TestClient, sessio
 
     assert sent == {"text": "Баланс отправлен вам по SMS.", "end": True}
     (sms,) = session.scalars(select(Notification).where(Notification.card_id == card.id))
-    assert sms.template == "balance_details"
-    assert sms.body.startswith("Tulpar: действует до ")
+    assert sms.template == "balance_reply"
+    assert sms.body.startswith("Tulpar: баланс. Действует до ")
     assert "Кошелёк 1\xa0234 KZT." in sms.body
 
 

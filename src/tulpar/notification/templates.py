@@ -48,17 +48,6 @@ TEMPLATES: dict[str, Template] = {
         ("plan", "order", "amount_minor", "currency"),
     ),
     # USSD *100#, "2": the full balance by SMS (with and without a plan running).
-    "balance_details": Template(
-        _(
-            "Tulpar: valid until {valid_until}. Left: data {data}, calls {voice}, SMS {sms}."
-            " Wallet {wallet}."
-        ),
-        BALANCE_KEYS,
-    ),
-    "balance_details_no_plan": Template(
-        _("Tulpar: this number has no active plan. Wallet {wallet}. Dial *100# to renew."),
-        ("wallet_minor",),
-    ),
     # USSD renewal the wallet cannot pay: {link} is the signed payment link (tulpar.ussd.links).
     "ussd_payment_link": Template(
         _("Tulpar: to pay {amount} for {plan}, open {link} within 15 minutes."),

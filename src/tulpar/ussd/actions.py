@@ -95,9 +95,7 @@ def send_details(session: Session, dialogue: UssdSession, card: Card) -> menu.St
     notification_service.queue_sms(
         session,
         card_id=card.id,
-        template="balance_details"
-        if standing is menu.Standing.active
-        else "balance_details_no_plan",
+        template="balance_reply" if standing is menu.Standing.active else "balance_reply_no_plan",
         context={},
         dedupe_key=_dedupe_key(dialogue, "balance"),
     )
