@@ -86,17 +86,17 @@ def _build(characters: frozenset[str], name: str) -> bytes:
         source = _source_of(character)
         if source is None:
             continue
-        name = f"u{ord(character):04X}"
-        glyphs[name], advances[name] = _copy(source, source.cmap[ord(character)])
-        order.append(name)
-        cmap[ord(character)] = name
+        glyph = f"u{ord(character):04X}"
+        glyphs[glyph], advances[glyph] = _copy(source, source.cmap[ord(character)])
+        order.append(glyph)
+        cmap[ord(character)] = glyph
     builder = FontBuilder(UNITS_PER_EM, isTTF=True)
     builder.setupGlyphOrder(order)
     builder.setupCharacterMap(cmap)
     builder.setupGlyf(glyphs)
     table = builder.font["glyf"]
     builder.setupHorizontalMetrics(
-        {name: (advances[name], getattr(table[name], "xMin", 0)) for name in order}
+        {glyph: (advances[glyph], getattr(table[glyph], "xMin", 0)) for glyph in order}
     )
     # Noto Sans's vertical metrics; the CJK glyphs (880 / -120) fit inside them.
     builder.setupHorizontalHeader(ascent=1069, descent=-293)
