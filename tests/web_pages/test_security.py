@@ -272,3 +272,14 @@ def test_asking_from_a_second_browser_within_the_cooldown_goes_to_the_code_page(
     assert 'data-cooldown="' in code_page.text
     assert 'data-cooldown="0"' not in code_page.text
     assert session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+def test_a_mistyped_address_is_a_page_not_problem_json(pages: TestClient, session: Session) -> None:
+    card, _ = create_active_card(session)
+    sign_in(pages, session, card)
+
+    for path in ("/orders/abc", "/orders/0", "/plans/%3Cscript%3E", "/help/tickets/-1"):
+        answer = pages.get(path + "?lang=ru")
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "Такой страницы нет." in answer.text

@@ -36,6 +36,7 @@ BY_CODE = {
     "plan_not_on_channel": "This plan cannot be bought online. Please choose another one.",
     "currency_not_offered": "This plan cannot be paid in that currency.",
     "order_not_found": "We could not find this order.",
+    "page_not_found": "There is no such page. Check the address or start from your card.",
     "order_not_payable": "This order cannot be paid any more. Please choose a plan again.",
     "receipt_not_found": "There is no receipt for this order yet.",
     "ticket_not_found": "We could not find this support request.",

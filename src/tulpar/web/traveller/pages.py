@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -49,6 +50,12 @@ class SignInRequiredError(TulparError):
     status = 401
     code = "sign_in_required"
     title = "Verify the card with an SMS code first"
+
+
+class PageNotFoundError(TulparError):
+    status = 404
+    code = "page_not_found"
+    title = "There is no such page"
 
 
 class CsrfRejectedError(TulparError):
@@ -241,5 +248,8 @@ class PageRoute(APIRoute):
                 return await handler(request)
             except TulparError as error:
                 return error_page(request, error)
+            except RequestValidationError:
+                # A mistyped address (``/orders/abc``) or a form no page of ours sends.
+                return error_page(request, PageNotFoundError())
 
         return page_handler
