@@ -87,6 +87,7 @@ def test_each_main_page_in_each_language_at_360_px(
         ("receipts", "/receipts"),
         ("help", f"/help?order={order_id}"),
         ("ticket", f"/help/tickets/{ticket_id}"),
+        ("receipt", f"/orders/{order_id}/receipt"),
     ]
     headings = set()
     for language in LANGUAGES:
@@ -97,5 +98,10 @@ def test_each_main_page_in_each_language_at_360_px(
             assert tab.page.get_attribute("html", "lang") == language
             tab.check(f"{language}-{number}-{name}")
             headings.add(tab.page.inner_text("h1"))
+    tab.open(f"/orders/{order_id}/receipt")
+    tab.page.click("a[href*='/verify/']")
+    tab.check("en-12-verify")
+    assert "Genuine Tulpar receipt" in tab.page.inner_text("h2")  # English, remembered
     assert len(set(code_pages.values())) == len(LANGUAGES)
+    # Every page has its own heading in each language (the receipt's is "Tulpar · …").
     assert len(headings) == len(LANGUAGES) * len(pages)
