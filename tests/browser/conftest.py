@@ -21,6 +21,7 @@ from playwright.sync_api import (
     BrowserContext,
     ConsoleMessage,
     Page,
+    Request,
     ViewportSize,
     sync_playwright,
 )
@@ -166,7 +167,8 @@ class Tab:
 
     def check(self, name: str) -> None:
         """A 360 px screenshot under ``artifacts/screenshots``, nothing wider than the
-        screen, no serious or critical axe-core violation, no console error."""
+        screen, no serious or critical axe-core violation, no console error and no request
+        to another host."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         widths = self.page.evaluate(
@@ -208,7 +210,12 @@ def new_tab(browser: Browser, site: Site) -> Iterator[Callable[..., Tab]]:
             if message.type == "error":
                 tab.errors.append(message.text)
 
+        def same_origin(request: Request) -> None:
+            if not request.url.startswith((site.base + "/", "data:")):
+                tab.errors.append(f"request to another host: {request.url}")
+
         tab.page.on("console", collect)
+        tab.page.on("request", same_origin)
         tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
         tab.page.set_default_timeout(15_000)
         return tab
