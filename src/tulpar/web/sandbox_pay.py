@@ -75,6 +75,6 @@ def _layout(body: str) -> str:
     return (
         '<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Tulpar sandbox payment</title></head>"
+        '<title>Tulpar sandbox payment</title><link rel="icon" href="data:,"></head>'
         f"<body><main><p>Tulpar sandbox · 测试支付</p>{body}</main></body></html>"
     )
