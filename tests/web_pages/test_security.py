@@ -70,10 +70,20 @@ class TestSessionCookie:
         card, _ = create_active_card(session)
         sign_in(pages, session, card)
 
+        token = pages.cookies.get("tulpar_session")
+        assert token is not None
+
         signed_out = submit(pages, "/card", "/sign-out")
 
         assert "tulpar_session=" in _set_cookie_headers(signed_out)["tulpar_session"]
         assert "Max-Age=0" in _set_cookie_headers(signed_out)["tulpar_session"]
+        # A copy of the cookie is worth nothing afterwards, on the pages and on the API.
+        pages.cookies.set("tulpar_session", token)
+        assert pages.get("/card").status_code == 303
+        balance = pages.get(
+            f"/v1/cards/{card.iccid}/balance", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert balance.status_code == 401
 
 
 class TestCsrf:

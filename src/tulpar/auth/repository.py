@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tulpar.models import TravellerToken
@@ -12,6 +12,14 @@ def add_token(session: Session, token: TravellerToken) -> TravellerToken:
     session.add(token)
     session.flush()
     return token
+
+
+def expire_token(session: Session, token_sha256: str, *, now: datetime) -> None:
+    session.execute(
+        update(TravellerToken)
+        .where(TravellerToken.token_sha256 == token_sha256, TravellerToken.expires_at > now)
+        .values(expires_at=now)
+    )
 
 
 def card_id_for_token(session: Session, token_sha256: str, *, now: datetime) -> int | None:

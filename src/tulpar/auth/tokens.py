@@ -44,6 +44,12 @@ def issue(session: Session, *, card_id: int, challenge_id: int, now: datetime) -
     return IssuedToken(token=token, expires_at=issued.expires_at)
 
 
+def revoke(session: Session, token: str | None) -> None:
+    """End a traveller token now (signing out); an unknown or ended one changes nothing."""
+    if is_traveller_token(token):
+        repository.expire_token(session, _sha256(str(token)), now=clock.now())
+
+
 def is_traveller_token(token: str | None) -> bool:
     """Whether a credential is a traveller token (partner API keys start ``tlp_``)."""
     return bool(token) and str(token).startswith(TOKEN_PREFIX)

@@ -11,8 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 
 from tulpar import clock
+from tulpar.auth import tokens
 from tulpar.errors import TulparError
 from tulpar.identifiers import parse_card_reference
+from tulpar.kit.credentials import SESSION_COOKIE
 from tulpar.kit.session import DbSession
 from tulpar.otp import service as otp_service
 from tulpar.otp.errors import OtpLockedError, OtpRejectedError
@@ -168,8 +170,10 @@ def resend_code(request: Request, session: DbSession, csrf: CsrfField = "") -> R
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, csrf: CsrfField = "") -> Response:
+def sign_out(request: Request, session: DbSession, csrf: CsrfField = "") -> Response:
     check_csrf(request, csrf)
+    # The token ends on the server too: a copied cookie is worth nothing after signing out.
+    tokens.revoke(session, request.cookies.get(SESSION_COOKIE))
     response = redirect(request, "/")
     clear_session(response, request)
     return response
