@@ -20,7 +20,7 @@ DEMO_ARGS ?=
 demo: sync  ## Run the main job: database, demo data, web + worker; PORT=8000, DEMO_ARGS="--data-dir DIR --host 0.0.0.0"
 	$(UV) run --frozen tulpar demo --port $(PORT) $(DEMO_ARGS)
 
-test: sync  ## The whole test suite (embedded PostgreSQL unless DATABASE_URL is set)
+test: sync system-deps browser-deps  ## The whole test suite (embedded PostgreSQL unless DATABASE_URL is set)
 	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) -q $(PYTEST_ARGS)
 
 test-embedded: sync  ## Migrations + smoke tests on the embedded PostgreSQL (DATABASE_URL unset)
@@ -57,7 +57,10 @@ bench-reminders: sync  ## One reminder scheduling pass over 1,000,000 cards vs t
 bench-pages: sync  ## Traveller pages' server time under 20 clients vs the JSON balance endpoint
 	$(UV) run --frozen python -m bench.pages $(BENCH_ARGS)
 
-.PHONY: browser-deps
+.PHONY: system-deps browser-deps
+system-deps:  ## Chromium, poppler, npm and Noto fonts from Debian's packages when missing
+	bash .ci/system-deps
+
 browser-deps: node_modules/.package-lock.json  ## axe-core for the browser tests (npm ci from package-lock.json); Chromium itself is Debian's (.ci/run installs it)
 
 node_modules/.package-lock.json: package.json package-lock.json
