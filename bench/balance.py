@@ -27,14 +27,12 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,42 +42,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-import psycopg
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bench.harness import cpu_seconds, free_port, point_settings_at, scratch_database
 from tulpar import clock, db
-from tulpar.config import Settings, get_settings
 from tulpar.migrations_runner import upgrade
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _admin_url() -> str:
-    settings = get_settings()
-    if settings.database_url:
-        return db.libpq_url(settings)
-    return db.libpq_url(Settings(database_url=None, embedded_database_name="postgres"))
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    admin = _admin_url()
-    name = f"tulpar_bench_balance_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def point_settings_at(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    db.get_sessionmaker.cache_clear()
 
 
 def seed(cards: int) -> tuple[list[str], str]:
@@ -164,12 +131,6 @@ def seed(cards: int) -> tuple[list[str], str]:
     return references, key
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     pid: int
@@ -230,12 +191,6 @@ def server(url: str, port: int) -> Iterator[Server]:
             child.kill()
             child.wait(timeout=10)
         log.unlink(missing_ok=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 @dataclass
@@ -356,7 +311,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="repeat every connection count")
     options = parser.parse_args()
 
-    with scratch_database() as url:
+    with scratch_database("tulpar_bench_balance") as url:
         upgrade(url)
         point_settings_at(url)
         started = time.perf_counter()

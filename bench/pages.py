@@ -26,12 +26,10 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,15 +38,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import psycopg
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
+from bench.harness import cpu_seconds, free_port, scratch_database
 from tulpar import clock, db
-from tulpar.config import Settings, get_settings
+from tulpar.config import get_settings
 from tulpar.migrations_runner import upgrade
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PLAN_CODES = ("BENCH-7D", "BENCH-15D", "BENCH-30D", "BENCH-30D-UNL")
 
 
@@ -57,24 +53,6 @@ class Traveller:
     iccid: str
     token: str
     order_id: int
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    settings = get_settings()
-    admin = db.libpq_url(
-        settings
-        if settings.database_url
-        else Settings(database_url=None, embedded_database_name="postgres")
-    )
-    name = f"tulpar_bench_pages_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def seed(cards: int) -> list[Traveller]:
@@ -170,12 +148,6 @@ def seed(cards: int) -> list[Traveller]:
     return travellers
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def server(url: str, port: int) -> Iterator[int]:
     """The real app under uvicorn in its own process; yields its pid."""
@@ -209,12 +181,6 @@ def server(url: str, port: int) -> Iterator[int]:
             child.kill()
             child.wait(timeout=10)
         log.unlink(missing_ok=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 @dataclass
@@ -303,7 +269,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="per path")
     options = parser.parse_args()
 
-    with scratch_database() as url:
+    with scratch_database("tulpar_bench_pages") as url:
         upgrade(url)
         os.environ["DATABASE_URL"] = url
         get_settings.cache_clear()

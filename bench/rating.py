@@ -30,7 +30,8 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.rating_data import NOW, scratch_database, seed, stream
+from bench.harness import scratch_database
+from bench.rating_data import NOW, seed, stream
 from tulpar.config import get_settings
 from tulpar.db import build_engine, transaction
 from tulpar.migrations_runner import upgrade

@@ -4,41 +4,14 @@ realistic stream of usage records (mostly in time order, some late, some re-sent
 from __future__ import annotations
 
 import random
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
-from tulpar.config import Settings, get_settings
-from tulpar.db import libpq_url
 from tulpar.identifiers import luhn_check_digit
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 MB = 1024 * 1024
-
-
-def _admin_url() -> str:
-    settings = get_settings()
-    if settings.database_url:
-        return libpq_url(settings)
-    return libpq_url(Settings(database_url=None, embedded_database_name="postgres"))
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    admin = _admin_url()
-    name = f"tulpar_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def iccid(serial: int) -> str:

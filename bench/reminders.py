@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.rating_data import scratch_database
+from bench.harness import scratch_database
 from tulpar import clock
 from tulpar.db import build_engine
 from tulpar.migrations_runner import upgrade

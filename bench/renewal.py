@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,8 +48,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import make_url
 
+from bench.harness import admin_url, free_port, point_settings_at
 from tulpar import db
-from tulpar.config import Settings, get_settings
 from tulpar.migrations_runner import upgrade
 
 # Tables of one renewal, in foreign-key order, and how a row is tied to its order.
@@ -67,17 +66,10 @@ RENEWAL_TABLES = [
 ]
 
 
-def _admin_url() -> str:
-    settings = get_settings()
-    if settings.database_url:
-        return db.libpq_url(settings)
-    return db.libpq_url(Settings(database_url=None, embedded_database_name="postgres"))
-
-
 @contextmanager
 def scratch_databases() -> Iterator[tuple[str, str]]:
     """(Tulpar's database, the baseline's); the second is created later as a copy."""
-    admin = _admin_url()
+    admin = admin_url()
     names = [f"tulpar_bench_renewal_{uuid.uuid4().hex[:8]}", ""]
     names[1] = names[0] + "_baseline"
     with psycopg.connect(admin, autocommit=True) as connection:
@@ -94,19 +86,10 @@ def scratch_databases() -> Iterator[tuple[str, str]]:
 
 
 def copy_database(source_url: str, target_url: str) -> None:
-    admin = _admin_url()
+    admin = admin_url()
     source, target = make_url(source_url).database, make_url(target_url).database
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
-
-
-def point_settings_at(url: str, **values: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    for name, value in values.items():
-        os.environ[f"TULPAR_{name.upper()}"] = value
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    db.get_sessionmaker.cache_clear()
 
 
 def seed(renewals: int) -> tuple[list[str], str, str]:
@@ -149,12 +132,6 @@ def seed(renewals: int) -> tuple[list[str], str, str]:
         _, key = partner_service.create_key(session, "Bench partner", scopes=["partner"])
     db.get_engine().dispose()
     return iccids, plan.code, key
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -228,7 +205,7 @@ def renew(client: httpx.Client, base: str, key: str, iccid: str, plan: str) -> i
 def commits_so_far(url: str) -> int:
     """Committed transactions of ``url``'s database, as far as its backends have reported
     them (a backend reports on exit, and at most a second after a transaction when busy)."""
-    with psycopg.connect(_admin_url(), autocommit=True) as connection:
+    with psycopg.connect(admin_url(), autocommit=True) as connection:
         row = connection.execute(
             "SELECT xact_commit FROM pg_stat_database WHERE datname = %s",
             (make_url(url).database,),

@@ -24,7 +24,6 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,8 +34,8 @@ from contextlib import contextmanager
 
 import httpx
 import psycopg
-from sqlalchemy.engine import make_url
 
+from bench.harness import free_port, scratch_database
 from tulpar import db
 from tulpar.config import Settings, get_settings
 from tulpar.migrations_runner import upgrade
@@ -51,26 +50,6 @@ LEFT JOIN bundles b ON b.card_id = c.id AND b.state = 'active'
 WHERE c.msisdn = %s
 GROUP BY c.id
 """
-
-
-def _admin_url() -> str:
-    settings = get_settings()
-    if settings.database_url:
-        return db.libpq_url(settings)
-    return db.libpq_url(Settings(database_url=None, embedded_database_name="postgres"))
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    admin = _admin_url()
-    name = f"tulpar_bench_ussd_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def seed(url: str, cards: int) -> list[str]:
@@ -127,12 +106,6 @@ def seed(url: str, cards: int) -> list[str]:
             numbers.append(f"+7701{serial:07d}")
     db.get_engine().dispose()
     return numbers
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -254,7 +227,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--cards", type=int, default=1000)
     options = parser.parse_args()
-    with scratch_database() as url:
+    with scratch_database("tulpar_bench_ussd") as url:
         numbers = seed(url, options.cards)
         plain = db.libpq_url(Settings(database_url=url))
         with server(url, free_port()) as base:

@@ -12,7 +12,7 @@ from tulpar.db import transaction
 from tulpar.fulfilment.payments import on_payment
 from tulpar.fulfilment.refunds import on_refund
 from tulpar.integrations.payments.protocol import ProviderError
-from tulpar.payment import requery
+from tulpar.payment import refunds, requery
 from tulpar.payment import service as payment_service
 from tulpar.payment.refunds import RefundOutcome
 
@@ -74,7 +74,7 @@ def run_refunds(
             continue
         counts["refunds_asked"] += 1
         with transaction(factory) as session:
-            answered = payment_service.record_refund_answer(session, item.refund_id, answer)
+            answered = refunds.record_answer(session, item.refund_id, answer)
             if answered is not None:
                 on_refund(session, answered)
                 counts["refunds_settled"] += answered.outcome is not RefundOutcome.pending

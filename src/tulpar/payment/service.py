@@ -16,7 +16,6 @@ from tulpar.errors import TulparError
 from tulpar.integrations.payments.protocol import (
     PaymentRequest,
     ProviderPayment,
-    ProviderRefund,
     ProviderStatus,
 )
 from tulpar.integrations.payments.registry import provider_for
@@ -237,13 +236,6 @@ def get(session: Session, payment_id: int) -> Payment:
 def refund_payment(session: Session, payment_id: int, *, reason: str) -> bool:
     """Give back one attempt's money in full, once (e.g. a duplicate payment)."""
     return refunds.request(session, get(session, payment_id), reason=reason)
-
-
-def record_refund_answer(
-    session: Session, refund_id: int, answer: ProviderRefund
-) -> refunds.RefundReport | None:
-    """A provider's answer about one refund (see :func:`tulpar.payment.refunds.record_answer`)."""
-    return refunds.record_answer(session, refund_id, answer)
 
 
 def refund(session: Session, *, order_id: int, reason: str) -> bool:

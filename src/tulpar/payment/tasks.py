@@ -10,12 +10,12 @@ from procrastinate import RetryStrategy
 from tulpar.integrations.payments import sandbox
 from tulpar.integrations.payments.registry import sandbox_secret
 from tulpar.jobs import app
-from tulpar.payment import refunds
 
-_BACKOFF = RetryStrategy(max_attempts=refunds.REFUND_ATTEMPTS, exponential_wait=2)
+# Tulpar may be briefly unreachable (a restart): the sandbox tries again, as a provider would.
+_DELIVERY_RETRY = RetryStrategy(max_attempts=10, exponential_wait=2)
 
 
-@app.task(name="payment.deliver_sandbox_webhook", pass_context=False, retry=_BACKOFF)
+@app.task(name="payment.deliver_sandbox_webhook", pass_context=False, retry=_DELIVERY_RETRY)
 def deliver_sandbox_webhook(event: dict[str, Any], url: str) -> None:
     """The sandbox provider posting one signed event to Tulpar (loopback in the demo)."""
     sandbox.deliver(event, url=url, secret=sandbox_secret())
