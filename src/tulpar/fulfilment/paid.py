@@ -24,45 +24,34 @@ from tulpar.receipt.service import ReceiptLine
 from tulpar.wallet import service as wallet_service
 
 TOPUP_ACTOR = "system:order.topup"
-_IN_LINE = "tulpar.fulfilment.provision_in_line"
 
 
 @dataclass(slots=True)
 class InLineProvisioning:
-    """The carrier calls a job makes itself once its transaction has committed."""
+    """The running job ``job_id`` makes, after its transaction commits, the carrier calls
+    collected here (then records each answer in a transaction of its own). A renewal paid
+    in that transaction is then started by the job rather than queued as
+    ``provisioning.apply`` — when the job can hold its card's job lock, so renewals of one
+    card still run one at a time and in order; otherwise it is queued as usual."""
 
     job_id: int
     calls: list[PlannedCall] = field(default_factory=list)
 
 
-def provision_in_line(session: Session, *, job_id: int) -> InLineProvisioning:
-    """Declare that the running job ``job_id`` makes, after this transaction commits, the
-    carrier calls collected in the returned value (then records each answer in a transaction
-    of its own). A renewal paid in this transaction is then started here rather than queued
-    as ``provisioning.apply`` — when the job can hold its card's job lock, so renewals of one
-    card still run one at a time and in order; otherwise it is queued as usual."""
-    in_line = InLineProvisioning(job_id)
-    session.info[_IN_LINE] = in_line
-    return in_line
-
-
-def on_paid(session: Session, order: Order) -> None:
+def on_paid(session: Session, order: Order, *, in_line: InLineProvisioning | None = None) -> None:
     if order.kind is OrderKind.plan_renewal:
-        if not _started_in_line(session, order):
+        if in_line is None or not _started_in_line(session, order, in_line):
             # Under the card's job lock, so renewals of one card are applied one after the other.
             provisioning_service.enqueue(session, order_id=order.id, card_id=order.card_id)
     else:
         _complete_topup(session, order)
 
 
-def _started_in_line(session: Session, order: Order) -> bool:
-    in_line = session.info.get(_IN_LINE)
+def _started_in_line(session: Session, order: Order, in_line: InLineProvisioning) -> bool:
     # The job holds the card's lock from this commit until it ends: no provisioning job of
     # the card starts meanwhile, and when one already runs or waits, this renewal queues
     # behind it like any other.
-    if not isinstance(in_line, InLineProvisioning) or not hold_lock(
-        session, in_line.job_id, card_lock(order.card_id)
-    ):
+    if not hold_lock(session, in_line.job_id, card_lock(order.card_id)):
         return False
     # The intent is committed with the payment: if the job dies before the call, the sweep
     # finds the provisioning overdue and queues it.

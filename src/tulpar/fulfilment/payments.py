@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tulpar.fulfilment.paid import on_paid
+from tulpar.fulfilment.paid import InLineProvisioning, on_paid
 from tulpar.order import service as order_service
 from tulpar.order.moves import OrderMove
 from tulpar.payment import service as payment_service
 from tulpar.payment.service import PaymentOutcome, PaymentReport
 
 
-def on_payment(session: Session, report: PaymentReport) -> str:
-    """Act on one report; returns what happened (the inbox records it)."""
+def on_payment(
+    session: Session, report: PaymentReport, *, in_line: InLineProvisioning | None = None
+) -> str:
+    """Act on one report; returns what happened (the inbox records it). With ``in_line``, a
+    renewal this pays may be provisioned by the running job itself (see
+    :class:`~tulpar.fulfilment.paid.InLineProvisioning`)."""
     if report.outcome is PaymentOutcome.succeeded:
-        return _money_arrived(session, report)
+        return _money_arrived(session, report, in_line)
     if report.outcome is PaymentOutcome.failed:
         order_service.move(
             session,
@@ -29,7 +33,9 @@ def on_payment(session: Session, report: PaymentReport) -> str:
     return report.outcome.value
 
 
-def _money_arrived(session: Session, report: PaymentReport) -> str:
+def _money_arrived(
+    session: Session, report: PaymentReport, in_line: InLineProvisioning | None
+) -> str:
     if order_service.pay(
         session,
         report.order_id,
@@ -37,7 +43,7 @@ def _money_arrived(session: Session, report: PaymentReport) -> str:
         actor=report.actor,
         details=report.details,
     ):
-        on_paid(session, order_service.get(session, report.order_id))
+        on_paid(session, order_service.get(session, report.order_id), in_line=in_line)
         return "order paid"
     if order_service.get(session, report.order_id).paid_payment_id not in (
         None,

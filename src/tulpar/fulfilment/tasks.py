@@ -55,8 +55,8 @@ def handle_inbox_message(message_id: int) -> None:
     and no wait in the queue), otherwise queued as ``provisioning.apply``."""
     job_id = running_job_id()
     with transaction() as session:
-        in_line = None if job_id is None else paid.provision_in_line(session, job_id=job_id)
-        outcome = inbox.handle(session, message_id)
+        in_line = None if job_id is None else paid.InLineProvisioning(job_id)
+        outcome = inbox.handle(session, message_id, in_line=in_line)
     log.info("inbox.handled", message_id=message_id, outcome=outcome)
     for planned in [] if in_line is None else in_line.calls:
         try:
