@@ -1,0 +1,1 @@
+"""Sales at the counter: store receipt numbering, fiscal registration and day close."""

@@ -1,0 +1,1 @@
+"""Online cash registers that report each receipt to a fiscal data operator."""

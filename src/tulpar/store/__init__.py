@@ -1,0 +1,1 @@
+"""Authorised stores: the outlets that sell at the counter, with their legal details."""

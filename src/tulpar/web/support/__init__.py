@@ -1,0 +1,1 @@
+"""The support console: orders, cards and tickets, each action with a reason."""
