@@ -96,6 +96,18 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str | None = None
     stripe_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # Input limits (hygiene). Usage records older than `usage_max_age_days` or more than
+    # `usage_future_tolerance_seconds` ahead (carrier clocks drift) are refused one by one.
+    # Request bodies are capped before they are read: `max_body_bytes` for every route,
+    # `max_usage_body_bytes` for usage batches (10,000 records). Forwarded headers
+    # (X-Forwarded-For, -Proto) are trusted only from `trusted_proxies`: comma-separated
+    # addresses or networks, "*" for any; by default from none.
+    usage_max_age_days: int = Field(default=90, ge=1)
+    usage_future_tolerance_seconds: int = Field(default=600, ge=0)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_usage_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    trusted_proxies: str = ""
+
     @property
     def pool_size(self) -> int:
         return self.db_pool_size or self.web_threads
