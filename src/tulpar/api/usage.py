@@ -31,7 +31,11 @@ def post_usage_records(
 ) -> JSONResponse:
     """Store and rate a batch of up to 10,000 usage records (carrier key). Each record is
     answered: ``accepted`` (rated now), ``duplicate`` (same source + record_id seen before,
-    never rated twice) or ``rejected`` with a reason; good records go in regardless."""
+    never rated twice) or ``rejected`` with a reason; good records go in regardless.
+
+    A record's ``occurred_at`` must lie between the horizon (default 90 days back:
+    ``too_old``) and a few minutes ahead (``occurred_in_future``); a time that cannot be
+    converted to UTC at all is ``occurred_at_out_of_range``."""
     claim = None
     if idempotency_key is not None:
         claim = idempotency_service.claim(

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
 from tulpar import clock
+from tulpar.config import get_settings
 from tulpar.errors import InvalidInputError
 from tulpar.rating import service as rating_service
 from tulpar.rating.service import UsageToRate
 from tulpar.usage import repository
-from tulpar.usage.validation import CardKey, ParsedUsage, RecordRejectedError, parse_record
+from tulpar.usage.validation import (
+    CardKey,
+    OccurredWindow,
+    ParsedUsage,
+    RecordRejectedError,
+    parse_record,
+)
 
 MAX_BATCH_RECORDS = 10_000
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
@@ -48,10 +55,16 @@ def ingest(
     if len(raw_records) > MAX_BATCH_RECORDS:
         raise InvalidInputError(f"A batch holds at most {MAX_BATCH_RECORDS:,} records")
     now = now or clock.now()
+    settings = get_settings()
+    window = OccurredWindow.around(
+        now,
+        max_age=timedelta(days=settings.usage_max_age_days),
+        tolerance=timedelta(seconds=settings.usage_future_tolerance_seconds),
+    )
     outcomes: list[ParsedUsage | RecordRejectedError] = []
     for raw in raw_records:
         try:
-            outcomes.append(parse_record(raw, now=now))
+            outcomes.append(parse_record(raw, window=window))
         except RecordRejectedError as error:
             outcomes.append(error)
     card_ids = _resolve_cards(session, [o for o in outcomes if isinstance(o, ParsedUsage)])

@@ -14,8 +14,6 @@ from tulpar.models import UsageKind
 from tulpar.rating.service import MAX_RECORD_QUANTITY
 
 FIELDS = ("source", "record_id", "card", "kind", "quantity", "occurred_at")
-# Carrier clocks drift a little; a record from further ahead than this is refused.
-FUTURE_TOLERANCE = timedelta(minutes=10)
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})$"
 )
@@ -37,6 +35,18 @@ class RecordRejectedError(InvalidInputError):
         self.reason_code = code
 
 
+class OccurredWindow(NamedTuple):
+    """The times a record may have happened at: not before ``earliest`` (the horizon back),
+    not after ``latest`` (now, plus the drift allowed to the carrier's clock)."""
+
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def around(cls, now: datetime, *, max_age: timedelta, tolerance: timedelta) -> OccurredWindow:
+        return cls(now - max_age, now + tolerance)
+
+
 class CardKey(NamedTuple):
     """How a record names its card: ``iccid``, ``msisdn`` or ``imsi`` and the value."""
 
@@ -53,9 +63,9 @@ class ParsedUsage(NamedTuple):
     occurred_at: datetime
 
 
-def parse_record(raw: Mapping[str, object], *, now: datetime) -> ParsedUsage:
+def parse_record(raw: Mapping[str, object], *, window: OccurredWindow) -> ParsedUsage:
     """Validate ``raw``, one record as the carrier sent it."""
-    parsed = _clean(raw, now=now)
+    parsed = _clean(raw, window=window)
     if parsed is not None:
         return parsed
     if not isinstance(raw, Mapping):
@@ -68,11 +78,11 @@ def parse_record(raw: Mapping[str, object], *, now: datetime) -> ParsedUsage:
         card=_card(raw.get("card")),
         kind=_kind(raw.get("kind")),
         quantity=_quantity(raw.get("quantity")),
-        occurred_at=_occurred_at(raw.get("occurred_at"), now=now),
+        occurred_at=_occurred_at(raw.get("occurred_at"), window=window),
     )
 
 
-def _clean(raw: object, *, now: datetime) -> ParsedUsage | None:
+def _clean(raw: object, *, window: OccurredWindow) -> ParsedUsage | None:
     """The usual case in one pass: a record with nothing to trim or convert. None sends
     anything else through the field-by-field checks, which explain what is wrong."""
     if type(raw) is not dict:
@@ -104,9 +114,11 @@ def _clean(raw: object, *, now: datetime) -> ParsedUsage | None:
         return None
     try:
         moment = datetime.fromisoformat(occurred_at.upper().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment > now + FUTURE_TOLERANCE:
+        # Comparing first: the window lies far inside datetime's range, so a moment in it
+        # converts to UTC without overflow (year 1 or 9999 with an offset would not).
+        if not window.earliest <= moment <= window.latest:
+            return None
+    except (ValueError, OverflowError):
         return None
     return ParsedUsage(source, record_id, card_key, usage_kind, quantity, moment.astimezone(UTC))
 
@@ -145,7 +157,7 @@ def _quantity(value: object) -> int:
     return value
 
 
-def _occurred_at(value: object, *, now: datetime) -> datetime:
+def _occurred_at(value: object, *, window: OccurredWindow) -> datetime:
     if not isinstance(value, str) or not _RFC3339.match(value.strip()):
         raise RecordRejectedError(
             "invalid_occurred_at",
@@ -157,10 +169,20 @@ def _occurred_at(value: object, *, now: datetime) -> datetime:
         raise RecordRejectedError(
             "invalid_occurred_at", "occurred_at is not a real time"
         ) from error
-    moment = moment.astimezone(UTC)
-    if moment > now + FUTURE_TOLERANCE:
-        raise RecordRejectedError("occurred_in_future", "occurred_at is in the future")
-    return moment
+    try:
+        too_old, too_new = moment < window.earliest, moment > window.latest
+        if not (too_old or too_new):
+            return moment.astimezone(UTC)
+        moment.astimezone(UTC)  # raises for year 1 or 9999 shifted out of datetime's range
+    except OverflowError as error:
+        raise RecordRejectedError(
+            "occurred_at_out_of_range", "occurred_at is outside the range of real times"
+        ) from error
+    if too_old:
+        raise RecordRejectedError(
+            "too_old", f"occurred_at is before {window.earliest:%Y-%m-%d %H:%M} UTC, the horizon"
+        )
+    raise RecordRejectedError("occurred_in_future", "occurred_at is in the future")
 
 
 def _card(value: object) -> CardKey:
