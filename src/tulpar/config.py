@@ -108,6 +108,27 @@ class Settings(BaseSettings):
     max_usage_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     trusted_proxies: str = ""
 
+    # Readiness and worker supervision. A worker that loses its database (a restart, a
+    # failover) reconnects after `worker_reconnect_initial_seconds`, doubling up to
+    # `worker_reconnect_max_seconds`, and carries on. Workers beat every
+    # `worker_heartbeat_seconds`; one silent for `worker_stalled_seconds` is taken for dead
+    # and its running jobs go back to the queue when a worker starts. /readyz wants a
+    # heartbeat no older than `ready_worker_heartbeat_seconds` and no due job waiting longer
+    # than `ready_queue_lag_seconds`.
+    worker_reconnect_initial_seconds: float = Field(default=0.5, gt=0)
+    worker_reconnect_max_seconds: float = Field(default=30.0, gt=0)
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    worker_stalled_seconds: float = Field(default=30.0, gt=0)
+    ready_worker_heartbeat_seconds: float = Field(default=30.0, gt=0)
+    ready_queue_lag_seconds: float = Field(default=60.0, gt=0)
+
+    # Support console: how long a ticket of each kind may wait before it is overdue (its
+    # SLA clock starts when it is opened; overdue tickets head the queue).
+    support_sla_provisioning_failed_minutes: int = Field(default=60, ge=1)
+    support_sla_paid_not_applied_minutes: int = Field(default=60, ge=1)
+    support_sla_refund_failed_minutes: int = Field(default=240, ge=1)
+    support_sla_question_minutes: int = Field(default=24 * 60, ge=1)
+
     @property
     def pool_size(self) -> int:
         return self.db_pool_size or self.web_threads

@@ -59,6 +59,8 @@ def test_every_template_renders_in_every_language(template: str, language: str) 
         "currency": "KZT",
         "days": 30,
         "link": "https://tulpar.example",
+        "ticket": 7,
+        "message": "OK",
     }
     text = render(template, context, language=language)
     assert "{" not in text

@@ -28,7 +28,7 @@ from tulpar.models.provisioning import (
     ProvisioningState,
 )
 from tulpar.models.receipt import Receipt, ReceiptCounter
-from tulpar.models.ticket import Ticket, TicketKind, TicketStatus
+from tulpar.models.ticket import Ticket, TicketEntry, TicketEntryKind, TicketKind, TicketStatus
 from tulpar.models.usage import (
     ServiceBar,
     UsageKind,
@@ -79,6 +79,8 @@ __all__ = [
     "SandboxDecision",
     "ServiceBar",
     "Ticket",
+    "TicketEntry",
+    "TicketEntryKind",
     "TicketKind",
     "TicketStatus",
     "TravellerToken",

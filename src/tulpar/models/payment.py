@@ -4,7 +4,16 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -76,13 +85,15 @@ class RefundState(enum.StrEnum):
 
 
 class Refund(Base):
-    """Giving a payment's money back. One per payment (refunds are whole); the provider call
+    """Giving a payment's money back, whole or in parts (numbered per payment); the provider call
     happens in the ``payment.refund`` job, after the intent is committed."""
 
     __tablename__ = "refunds"
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
-        UniqueConstraint("payment_id"),
+        # Numbered per payment (partial refunds, migration 0015); the whole refund the system
+        # asks for is number 1, so it happens at most once.
+        UniqueConstraint("payment_id", "number", name="uq_refunds_payment_id_number"),
         UniqueConstraint("idempotency_key"),
         # Refund webhooks name the provider's refund id.
         Index("ix_refunds_provider_reference", "provider_reference"),
@@ -91,6 +102,7 @@ class Refund(Base):
     id: Mapped[int] = identity_pk()
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    number: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
     state: Mapped[RefundState] = mapped_column(str_enum(RefundState, "refund_state"))
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))

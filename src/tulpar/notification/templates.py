@@ -60,6 +60,15 @@ TEMPLATES: dict[str, Template] = {
         ),
         ("plan", "order"),
     ),
+    # Support console: money given back by support, and support's answer to a ticket.
+    "refund_issued": Template(
+        _("Tulpar: {amount} for order {order} is being refunded to your original payment."),
+        ("order", "amount_minor", "currency"),
+    ),
+    "support_reply": Template(
+        _("Tulpar support (request {ticket}): {message}"),
+        ("ticket", "message"),
+    ),
     "topup_confirmed": Template(
         _("Tulpar: your wallet was topped up with {amount}. Wallet balance: {wallet}."),
         ("amount_minor", "currency", "wallet_minor"),

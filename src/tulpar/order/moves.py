@@ -22,6 +22,9 @@ class OrderMove(enum.StrEnum):
     fail_provisioning = "fail_provisioning"
     refund = "refund"
     expire = "expire"
+    # Support console: a failed renewal applied again; an unpaid order cancelled.
+    retry_provisioning = "retry_provisioning"
+    cancel = "cancel"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,4 +84,13 @@ TRANSITIONS: Mapping[OrderMove, Transition] = {
         OrderState.refunded,
         _from(OrderState.paid, OrderState.provisioning_failed, OrderState.completed),
     ),
+    # Support retries a failed renewal (its money not refunded) through provisioning again.
+    OrderMove.retry_provisioning: Transition(
+        OrderState.provisioning,
+        _from(OrderState.provisioning_failed, kinds=(OrderKind.plan_renewal,)),
+    ),
+    # Support cancels an order nobody paid: it ends like an abandoned one (``expired``; the
+    # event says who cancelled it and why). A late payment is still honoured, as for any
+    # expired order.
+    OrderMove.cancel: Transition(OrderState.expired, _from(*OPEN_FOR_PAYMENT)),
 }

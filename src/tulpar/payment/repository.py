@@ -160,7 +160,7 @@ def add_refund_unless_exists(session: Session, values: dict[str, Any]) -> int | 
     inserted = session.execute(
         insert(Refund)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=["payment_id"])
+        .on_conflict_do_nothing(index_elements=["payment_id", "number"])
         .returning(Refund.id)
     ).scalar_one_or_none()
     return None if inserted is None else int(inserted)

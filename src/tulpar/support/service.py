@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from tulpar import clock
 from tulpar.auth.identity import Caller, CallerKind
+from tulpar.config import get_settings
 from tulpar.errors import ForbiddenError, InvalidInputError, TulparError
 from tulpar.models import Ticket, TicketKind, TicketStatus
 from tulpar.order import service as order_service
@@ -40,8 +41,15 @@ def open_ticket(
             "subject": subject[:200],
             "opened_by": opened_by,
             "timeline": list(timeline),
+            "due_at": clock.now() + sla(kind),
         },
     )
+
+
+def sla(kind: TicketKind) -> timedelta:
+    """How long a ticket of ``kind`` may wait for support (settings ``support_sla_*``)."""
+    minutes: int = getattr(get_settings(), f"support_sla_{kind.value}_minutes")
+    return timedelta(minutes=minutes)
 
 
 def tickets_for_order(session: Session, order_id: int) -> list[Ticket]:
