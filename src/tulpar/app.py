@@ -15,6 +15,7 @@ from tulpar.demo import ussd_simulator
 from tulpar.kit import load_shedding, problems
 from tulpar.receipt.endpoints import router as receipt_router
 from tulpar.web import outbox, payment_link, sandbox_pay
+from tulpar.web.support import router as support_router
 from tulpar.web.traveller import router as traveller_router
 from tulpar.web.traveller import static_files as traveller_static_files
 
@@ -41,6 +42,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     app.include_router(quotes.router)
     app.include_router(sandbox_pay.router)
     app.include_router(traveller_router)
+    app.include_router(support_router)
     app.mount("/static", traveller_static_files(), name="static")
     app.include_router(ussd_api.router)
     app.include_router(payment_link.router)

@@ -3,7 +3,6 @@ audit records each action leaves (captured where the audit log is written)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +40,7 @@ class Recorded:
 
 
 @pytest.fixture
-def audited(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Recorded]]:
+def audited(monkeypatch: pytest.MonkeyPatch) -> list[Recorded]:
     """Every audit record written, in order (what tulpar.audit.service.record receives)."""
     records: list[Recorded] = []
 
@@ -49,7 +48,7 @@ def audited(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Recorded]]:
         records.append(Recorded(action=action, **values))
 
     monkeypatch.setattr(access, "_record", record)
-    yield records
+    return records
 
 
 @dataclass

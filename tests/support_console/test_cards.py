@@ -27,17 +27,22 @@ def test_a_wallet_credit_then_debit_goes_through_the_ledger(
 
     assert wallet_service.balance(session, card_id=card_id).amount_minor == 300_00
     entries = session.scalars(
-        select(LedgerEntry).where(
-            LedgerEntry.card_id == card_id, LedgerEntry.cause == LedgerCause.manual_credit,
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.card_id == card_id,
+            LedgerEntry.cause == LedgerCause.manual_credit,
             LedgerEntry.bundle_id.is_(None),
-        ).order_by(LedgerEntry.id)
+        )
+        .order_by(LedgerEntry.id)
     ).all()
     assert [(e.delta, e.actor, e.reason) for e in entries] == [
         (500_00, SUPPORT.actor, "sorry"),
         (-200_00, SUPPORT.actor, "typo"),
     ]
     assert ledger_service.reconcile(session, card_id=card_id) == []
-    assert [(r.before["wallet_minor"], r.after["wallet_minor"]) for r in audited if r.before and r.after] == [
+    assert [
+        (r.before["wallet_minor"], r.after["wallet_minor"]) for r in audited if r.before and r.after
+    ] == [
         (0, 500_00),
         (500_00, 300_00),
     ]
@@ -63,7 +68,8 @@ def test_an_allowance_correction(
         session, SUPPORT, card_id, account="data", delta=1_000_000, reason="outage"
     )
     (record,) = audited
-    assert record.before is not None and record.after is not None
+    assert record.before is not None
+    assert record.after is not None
     assert record.after["data_remaining"] == record.before["data_remaining"] + 1_000_000
     assert left == record.after["data_remaining"]
     assert ledger_service.reconcile(session, card_id=card_id) == []
@@ -91,7 +97,9 @@ def test_suspend_and_unsuspend(
         support_actions.suspend(session, SUPPORT, card_id, reason="again")
     support_actions.unsuspend(session, SUPPORT, card_id, reason="cleared")
     assert failed_order.card.state is CardState.active
-    assert [(r.action, r.before["state"], r.after["state"]) for r in audited if r.before and r.after] == [
+    assert [
+        (r.action, r.before["state"], r.after["state"]) for r in audited if r.before and r.after
+    ] == [
         ("card.suspend", "active", "suspended"),
         ("card.unsuspend", "suspended", "active"),
     ]
@@ -112,14 +120,16 @@ def test_change_language_and_resend_the_confirmation(
     first = support_actions.resend_confirmation(session, SUPPORT, card_id, reason="lost it")
     second = support_actions.resend_confirmation(session, SUPPORT, card_id, reason="again")
     assert first.id != second.id
-    assert first.template == "renewal_confirmed" and first.language == "ru"
+    assert first.template == "renewal_confirmed"
+    assert first.language == "ru"
     assert rows(session, Notification) == 2
     assert [r.action for r in audited] == [
         "card.change_language",
         "card.resend_confirmation",
         "card.resend_confirmation",
     ]
-    assert audited[0].before == {"language": "zh-Hans"} and audited[0].after == {"language": "ru"}
+    assert audited[0].before == {"language": "zh-Hans"}
+    assert audited[0].after == {"language": "ru"}
 
 
 @pytest.mark.parametrize("role", ["clerk", "store_manager"])
@@ -131,7 +141,9 @@ def test_other_roles_change_nothing(
     for call in (
         lambda: support_actions.credit_wallet(session, caller, card_id, amount_minor=1, reason="x"),
         lambda: support_actions.suspend(session, caller, card_id, reason="x"),
-        lambda: support_actions.change_language(session, caller, card_id, language="en", reason="x"),
+        lambda: support_actions.change_language(
+            session, caller, card_id, language="en", reason="x"
+        ),
     ):
         with pytest.raises(ForbiddenError):
             call()

@@ -117,7 +117,9 @@ def test_a_refund_needs_a_reason_and_the_role(
     session: Session, failed_order: Scene, audited: list[Recorded]
 ) -> None:
     with pytest.raises(ReasonRequiredError):
-        support_actions.refund(session, SUPPORT, failed_order.order.id, amount_minor=None, reason=" ")
+        support_actions.refund(
+            session, SUPPORT, failed_order.order.id, amount_minor=None, reason=" "
+        )
     with pytest.raises(ForbiddenError):
         support_actions.refund(
             session, staff("clerk"), failed_order.order.id, amount_minor=None, reason="x"
@@ -142,10 +144,13 @@ def test_cancel_only_an_unpaid_order(
     session.refresh(failed_order.order)
     assert failed_order.order.state is OrderState.expired
     (record,) = audited
-    assert record.before is not None and record.before["state"] == "awaiting_payment"
-    assert record.after is not None and record.after["state"] == "expired"
+    assert record.before is not None
+    assert record.before["state"] == "awaiting_payment"
+    assert record.after is not None
+    assert record.after["state"] == "expired"
     event = session.scalars(select(OrderEvent).order_by(OrderEvent.id.desc())).first()
-    assert event is not None and event.reason == "cancelled by support: asked by phone"
+    assert event is not None
+    assert event.reason == "cancelled by support: asked by phone"
 
 
 def test_retry_is_refused_after_a_refund(

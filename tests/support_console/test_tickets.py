@@ -14,14 +14,16 @@ from tests.support_console.conftest import Recorded, rows, staff
 from tulpar import clock
 from tulpar.auth import service as auth_service
 from tulpar.errors import ForbiddenError
-from tulpar.models import Notification, TicketEntry, TicketKind, TicketStatus
+from tulpar.models import Notification, Ticket, TicketEntry, TicketKind, TicketStatus
 from tulpar.support import service as support_service
 from tulpar.support import tickets
 
 SUPPORT = staff("support")
 
 
-def _question(session: Session, *, language: str = "zh-Hans", msisdn: str | None = "auto"):  # type: ignore[no-untyped-def]
+def _question(
+    session: Session, *, language: str = "zh-Hans", msisdn: str | None = "auto"
+) -> Ticket:
     card = create_card(session, language=language, msisdn=msisdn)
     return support_service.ask(
         session, auth_service.traveller(card.id), message="我的套餐没有生效", order_id=None
@@ -36,8 +38,13 @@ def test_the_queue_lists_overdue_tickets_first(session: Session) -> None:
         fresh = _question(session)
         card = create_card(session)
         urgent = support_service.open_ticket(
-            session, card_id=card.id, order_id=None, kind=TicketKind.refund_failed,
-            subject="refund failed", timeline=[], opened_by="system",
+            session,
+            card_id=card.id,
+            order_id=None,
+            kind=TicketKind.refund_failed,
+            subject="refund failed",
+            timeline=[],
+            opened_by="system",
         )
         assert urgent is not None
         assert urgent.due_at == start + timedelta(minutes=240)
@@ -54,9 +61,12 @@ def test_a_reply_goes_out_in_the_travellers_language(
     ticket = _question(session, language="zh-Hans")
     entry = tickets.reply(session, SUPPORT, ticket.id, text="已为您重新开通，请重启手机。")
 
-    sms = session.scalars(select(Notification).where(Notification.template == "support_reply")).one()
+    sms = session.scalars(
+        select(Notification).where(Notification.template == "support_reply")
+    ).one()
     assert sms.body == f"【Tulpar客服】（工单{ticket.id}）：已为您重新开通，请重启手机。"
-    assert sms.language == "zh-Hans" and entry.notification_id == sms.id
+    assert sms.language == "zh-Hans"
+    assert entry.notification_id == sms.id
     assert ticket.status is TicketStatus.pending
 
 
@@ -79,12 +89,16 @@ def test_assign_note_and_moves(session: Session, audited: list[Recorded]) -> Non
     with pytest.raises(tickets.TicketMoveRefusedError):
         tickets.move(session, SUPPORT, ticket.id, to=TicketStatus.open, reason="x")
 
-    assert ticket.assignee == "aigerim" and ticket.status is TicketStatus.closed
+    assert ticket.assignee == "aigerim"
+    assert ticket.status is TicketStatus.closed
     kinds = [e.kind.value for e in tickets.entries(session, ticket.id)]
     assert kinds == ["assignment", "note", "status", "status"]
     assert [(r.action, r.before, r.after) for r in audited] == [
-        ("ticket.assign", {"assignee_staff_id": None, "assignee": None},
-         {"assignee_staff_id": 7, "assignee": "aigerim"}),
+        (
+            "ticket.assign",
+            {"assignee_staff_id": None, "assignee": None},
+            {"assignee_staff_id": 7, "assignee": "aigerim"},
+        ),
         ("ticket.move", {"status": "open"}, {"status": "resolved"}),
         ("ticket.move", {"status": "resolved"}, {"status": "closed"}),
     ]
@@ -95,9 +109,11 @@ def test_a_clerk_opens_a_ticket_but_cannot_work_it(session: Session) -> None:
     ticket = tickets.open_by_staff(
         session, staff("clerk", store_id=1), card=card, order_id=None, message="Renewal failed"
     )
-    assert ticket.kind is TicketKind.question and ticket.opened_by == "staff:7:clerk"
+    assert ticket.kind is TicketKind.question
+    assert ticket.opened_by == "staff:7:clerk"
     with pytest.raises(ForbiddenError):
         tickets.reply(session, staff("clerk"), ticket.id, text="x")
     with pytest.raises(ForbiddenError):
         tickets.queue(session, staff("clerk"))
-    assert rows(session, Notification) == 0 and rows(session, TicketEntry) == 0
+    assert rows(session, Notification) == 0
+    assert rows(session, TicketEntry) == 0

@@ -1,1 +1,5 @@
-"""The support console: orders, cards and tickets, each action with a reason."""
+"""The support console (staff with the support or admin role): orders, cards, tickets."""
+
+from tulpar.web.support.console import router
+
+__all__ = ["router"]

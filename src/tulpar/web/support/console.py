@@ -1,0 +1,285 @@
+"""Support console pages: search, an order with its timeline and actions, a card with its
+actions, the ticket queue (overdue first) and a ticket. Every decision is the services'
+(tulpar.fulfilment.support_actions, tulpar.support.tickets), on the signed-in caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request, Response
+
+from tulpar.errors import InvalidInputError
+from tulpar.fulfilment import refunds, support_actions
+from tulpar.kit.languages import LANGUAGES
+from tulpar.kit.session import DbSession
+from tulpar.models import TicketStatus
+from tulpar.support import tickets
+from tulpar.wallet import service as wallet_service
+from tulpar.web.support.pages import Staff, SupportRoute, check_csrf, redirect, render
+
+router = APIRouter(prefix="/support", route_class=SupportRoute, include_in_schema=False)
+
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Reason = Annotated[str, Form(max_length=500)]
+Csrf = Annotated[str, Form(max_length=64)]
+
+
+def _amount(raw: str, *, allow_empty: bool = False) -> int | None:
+    """A whole number of minor units (tiyn), optionally signed."""
+    text = raw.strip().replace(" ", "")
+    if not text and allow_empty:
+        return None
+    body = text.removeprefix("-").removeprefix("+")
+    if not body.isdigit() or len(body) > 15:
+        raise InvalidInputError("Give the amount as a whole number of minor units")
+    return int(text)
+
+
+@router.get("")
+def search_page(request: Request, session: DbSession, caller: Staff) -> Response:
+    query = request.query_params.get("q", "")[:80]
+    found = support_actions.search(session, caller, query) if query.strip() else None
+    return render(request, "search.html", caller=caller, query=query, found=found)
+
+
+@router.get("/orders/{order_id}")
+def order_page(order_id: Id, request: Request, session: DbSession, caller: Staff) -> Response:
+    order = support_actions.order_for(session, caller, order_id)
+    return render(
+        request,
+        "order.html",
+        caller=caller,
+        order=order,
+        refundable=refunds.refundable(session, order),
+        timeline=support_actions.order_timeline(session, order),
+    )
+
+
+@router.post("/orders/{order_id}/refund")
+def refund_order(
+    order_id: Id,
+    request: Request,
+    session: DbSession,
+    caller: Staff,
+    reason: Reason = "",
+    amount: Annotated[str, Form(max_length=20)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    support_actions.refund(
+        session, caller, order_id, amount_minor=_amount(amount, allow_empty=True), reason=reason
+    )
+    return redirect(request, f"/support/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/retry")
+def retry_order(
+    order_id: Id,
+    request: Request,
+    session: DbSession,
+    caller: Staff,
+    reason: Reason = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    support_actions.retry_provisioning(session, caller, order_id, reason=reason)
+    return redirect(request, f"/support/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/cancel")
+def cancel_order(
+    order_id: Id,
+    request: Request,
+    session: DbSession,
+    caller: Staff,
+    reason: Reason = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    support_actions.cancel(session, caller, order_id, reason=reason)
+    return redirect(request, f"/support/orders/{order_id}")
+
+
+@router.get("/cards/{card_id}")
+def card_page(card_id: Id, request: Request, session: DbSession, caller: Staff) -> Response:
+    card = support_actions.card_for(session, caller, card_id)
+    return render(
+        request,
+        "card.html",
+        caller=caller,
+        card=card,
+        wallet=wallet_service.balance(session, card_id=card.id),
+        bundle=support_actions.current_bundle(session, card),
+        timeline=support_actions.card_timeline(session, card),
+        languages=LANGUAGES,
+    )
+
+
+@router.post("/cards/{card_id}/wallet")
+def card_wallet(
+    card_id: Id,
+    request: Request,
+    session: DbSession,
+    caller: Staff,
+    reason: Reason = "",
+    amount: Annotated[str, Form(max_length=20)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    support_actions.credit_wallet(
+        session, caller, card_id, amount_minor=_amount(amount) or 0, reason=reason
+    )
+    return redirect(request, f"/support/cards/{card_id}")
+
+
+@router.post("/cards/{card_id}/allowance")
+def card_allowance(
+    card_id: Id,
+    request: Request,
+    session: DbSession,
+    caller: Staff,
+    reason: Reason = "",
+    account: Annotated[str, Form(max_length=8)] = "",
+    amount: Annotated[str, Form(max_length=20)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    support_actions.adjust_allowance(
+        session, caller, card_id, account=account, delta=_amount(amount) or 0, reason=reason
+    )
+    return redirect(request, f"/support/cards/{card_id}")
+
+
+@router.post("/cards/{card_id}/suspend")
+def card_suspend(
+    card_id: Id,
+    request: Request,
+    session: DbSession,
+    caller: Staff,
+    reason: Reason = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    support_actions.suspend(session, caller, card_id, reason=reason)
+    return redirect(request, f"/support/cards/{card_id}")
+
+
+@router.post("/cards/{card_id}/unsuspend")
+def card_unsuspend(
+    card_id: Id,
+    request: Request,
+    session: DbSession,
+    caller: Staff,
+    reason: Reason = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    support_actions.unsuspend(session, caller, card_id, reason=reason)
+    return redirect(request, f"/support/cards/{card_id}")
+
+
+@router.post("/cards/{card_id}/resend")
+def card_resend(
+    card_id: Id,
+    request: Request,
+    session: DbSession,
+    caller: Staff,
+    reason: Reason = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    support_actions.resend_confirmation(session, caller, card_id, reason=reason)
+    return redirect(request, f"/support/cards/{card_id}")
+
+
+@router.post("/cards/{card_id}/language")
+def card_language(
+    card_id: Id,
+    request: Request,
+    session: DbSession,
+    caller: Staff,
+    reason: Reason = "",
+    language: Annotated[str, Form(max_length=8)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    support_actions.change_language(session, caller, card_id, language=language, reason=reason)
+    return redirect(request, f"/support/cards/{card_id}")
+
+
+@router.get("/tickets")
+def ticket_queue(request: Request, session: DbSession, caller: Staff) -> Response:
+    rows = tickets.queue(session, caller, include_done=request.query_params.get("all") == "1")
+    return render(request, "tickets.html", caller=caller, rows=rows)
+
+
+@router.get("/tickets/{ticket_id}")
+def ticket_page(ticket_id: Id, request: Request, session: DbSession, caller: Staff) -> Response:
+    ticket = tickets.get(session, caller, ticket_id)
+    history = support_actions.ticket_history(session, ticket)
+    return render(
+        request,
+        "ticket.html",
+        caller=caller,
+        ticket=ticket,
+        overdue=tickets.is_overdue(ticket),
+        moves=sorted(tickets.MOVES[ticket.status]),
+        history=history,
+    )
+
+
+@router.post("/tickets/{ticket_id}/reply")
+def ticket_reply(
+    ticket_id: Id,
+    request: Request,
+    session: DbSession,
+    caller: Staff,
+    text: Annotated[str, Form(max_length=4000)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    tickets.reply(session, caller, ticket_id, text=text)
+    return redirect(request, f"/support/tickets/{ticket_id}")
+
+
+@router.post("/tickets/{ticket_id}/note")
+def ticket_note(
+    ticket_id: Id,
+    request: Request,
+    session: DbSession,
+    caller: Staff,
+    text: Annotated[str, Form(max_length=4000)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    tickets.note(session, caller, ticket_id, text=text)
+    return redirect(request, f"/support/tickets/{ticket_id}")
+
+
+@router.post("/tickets/{ticket_id}/assign")
+def ticket_assign(
+    ticket_id: Id, request: Request, session: DbSession, caller: Staff, csrf: Csrf = ""
+) -> Response:
+    """Take the ticket (assign it to oneself)."""
+    check_csrf(request, csrf)
+    tickets.assign(session, caller, ticket_id, staff_id=caller.staff_id or 0, name=caller.actor)
+    return redirect(request, f"/support/tickets/{ticket_id}")
+
+
+@router.post("/tickets/{ticket_id}/move")
+def ticket_move(
+    ticket_id: Id,
+    request: Request,
+    session: DbSession,
+    caller: Staff,
+    reason: Reason = "",
+    to: Annotated[str, Form(max_length=16)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    try:
+        status = TicketStatus(to)
+    except ValueError as error:
+        raise InvalidInputError("Choose a status") from error
+    tickets.move(session, caller, ticket_id, to=status, reason=reason)
+    return redirect(request, f"/support/tickets/{ticket_id}")
