@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 # The embedded server (when DATABASE_URL is unset) lives in the repository, not in $HOME.
 os.environ.setdefault("TULPAR_DATA_DIR", str(Path(__file__).parent.parent / ".tulpar-test-data"))
 
+from tests.fixtures import factories
 from tests.fixtures.database import fresh_database
 from tulpar import clock, db
 from tulpar.app import create_app
@@ -25,6 +26,8 @@ DO $$ DECLARE names text;
 BEGIN
   SELECT string_agg(quote_ident(tablename), ', ') INTO names FROM pg_tables
   WHERE schemaname = 'public' AND tablename <> 'alembic_version';
+  -- The audit log refuses TRUNCATE unless this transaction says so (migration 0013).
+  PERFORM set_config('tulpar.audit_log_truncate', 'allow', true);
   EXECUTE 'TRUNCATE ' || names || ' RESTART IDENTITY CASCADE';
 END $$;
 """
@@ -105,10 +108,15 @@ def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def partner_key(session: Session) -> str:
-    _, key = partner_service.create_key(session, "Test Reseller", scopes=["partner"])
+def partner_key(session: Session) -> Iterator[str]:
+    """A reseller's key; the cards this test creates (``create_card``) are that reseller's."""
+    partner, key = partner_service.create_key(session, "Test Reseller", scopes=["partner"])
     session.commit()
-    return key
+    token = factories.selling_partner_id.set(partner.id)
+    try:
+        yield key
+    finally:
+        factories.selling_partner_id.reset(token)
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tulpar.auth import tokens
+from tulpar.auth import roles, tokens
 from tulpar.auth.identity import Caller, CallerKind
 from tulpar.errors import CardNotFoundError, ForbiddenError, UnauthorizedError
-from tulpar.models import Card, Channel
+from tulpar.models import Card, Channel, StaffUser
+from tulpar.models.staff import STORE_ROLES
 from tulpar.partner import service as partner_service
 
 
@@ -27,6 +28,7 @@ def identify(session: Session, credential: str | None) -> Caller:
         channel=Channel.api,
         scopes=partner.scopes,
         partner_id=partner.partner_id,
+        requests_per_minute=partner.requests_per_minute,
     )
 
 
@@ -41,6 +43,27 @@ def command_line(actor: str = "cli") -> Caller:
     return Caller(kind=CallerKind.staff, actor=actor, channel=Channel.api, role="admin")
 
 
+def staff(user: StaffUser) -> Caller:
+    """A signed-in staff user (password, and TOTP for admin and support, already checked by
+    :mod:`tulpar.staff`). Clerks and store managers sell on their store's counter
+    (``Channel.store``); support and admin act for the operator (``Channel.api``)."""
+    at_a_store = user.role in STORE_ROLES
+    return Caller(
+        kind=CallerKind.staff,
+        actor=f"staff:{user.username}"[:120],
+        channel=Channel.store if at_a_store else Channel.api,
+        staff_id=user.id,
+        role=user.role.value,
+        store_id=user.store_id if at_a_store else None,
+    )
+
+
+def ensure_same_store(caller: Caller, store_id: int | None) -> None:
+    """404 when a clerk or store manager reaches for another store's things (receipt, user,
+    day); support and admin span all stores. See :func:`tulpar.auth.roles.ensure_same_store`."""
+    roles.ensure_same_store(caller, store_id)
+
+
 def require_scope(caller: Caller, scope: str) -> None:
     """403 unless an API key carries ``scope``; travellers and staff never hold key scopes."""
     if not caller.has_scope(scope):
@@ -53,19 +76,33 @@ def require_role(caller: Caller, *roles: str) -> None:
         raise ForbiddenError(f"This needs the role {' or '.join(roles)}")
 
 
-def ensure_may_buy(caller: Caller) -> None:
-    """Orders are placed and read by travellers (for their card) and partners."""
+def ensure_may_buy(caller: Caller, card: Card | None = None) -> None:
+    """Orders are placed and read by travellers (for their card) and partners (for the cards
+    they sold). With ``card``: also for that card, which is "not found" to anyone else."""
     if caller.kind is not CallerKind.traveller:
         require_scope(caller, "partner")
+    if card is not None:
+        _ensure_holds(caller, card)
 
 
 def ensure_may_read_card(caller: Caller, card: Card) -> None:
-    """Partners read any card (they sell to all); a traveller only their own: any other card
-    is "not found", so card numbers cannot be probed."""
+    """A partner reads only the cards it sold (``cards.partner_id``: assigned at import or by
+    ``tulpar partners assign``), a traveller only their own; the operator's staff read all.
+    Any other card is "not found", exactly as an unknown one, so card numbers cannot be
+    probed."""
+    if caller.kind is CallerKind.staff and caller.role in ("admin", "support"):
+        return
+    if caller.kind is not CallerKind.traveller:
+        require_scope(caller, "partner")
+    _ensure_holds(caller, card)
+
+
+def _ensure_holds(caller: Caller, card: Card) -> None:
     if caller.kind is CallerKind.traveller:
         if caller.card_id != card.id:
             raise CardNotFoundError()
         return
-    if caller.kind is CallerKind.staff and caller.role in ("admin", "support"):
-        return
-    require_scope(caller, "partner")
+    if caller.kind is CallerKind.partner and (
+        caller.partner_id is None or card.partner_id != caller.partner_id
+    ):
+        raise CardNotFoundError()

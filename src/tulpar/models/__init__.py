@@ -28,6 +28,13 @@ from tulpar.models.provisioning import (
     ProvisioningState,
 )
 from tulpar.models.receipt import Receipt, ReceiptCounter
+from tulpar.models.staff import (
+    AuditEntry,
+    StaffRole,
+    StaffSession,
+    StaffUser,
+    Store,
+)
 from tulpar.models.ticket import Ticket, TicketEntry, TicketEntryKind, TicketKind, TicketStatus
 from tulpar.models.usage import (
     ServiceBar,
@@ -42,6 +49,7 @@ from tulpar.models.wallet import Wallet
 __all__ = [
     "LANGUAGES",
     "ApiKey",
+    "AuditEntry",
     "Base",
     "Bundle",
     "BundleState",
@@ -78,6 +86,10 @@ __all__ = [
     "SandboxCharge",
     "SandboxDecision",
     "ServiceBar",
+    "StaffRole",
+    "StaffSession",
+    "StaffUser",
+    "Store",
     "Ticket",
     "TicketEntry",
     "TicketEntryKind",
