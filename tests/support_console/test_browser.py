@@ -1,0 +1,152 @@
+"""The support console in Debian's Chromium (Playwright): a support user finds a failed
+order, refunds it with a reason, and the traveller's SMS is queued in their language with
+the refund in the audit log, before and after; a support user answers a traveller's ticket
+and the SMS goes out in the traveller's language.
+
+Signing in: the staff sign-in pages (password + TOTP, tulpar.web.staff) are built alongside
+this console; until they are, this module's live app has the signed-in caller put in place
+of ``current_staff`` (a real staff_users row with the support role). Everything after
+sign-in is the real page, form, service, ledger and outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.browser.conftest import Site, Tab, browser, new_tab  # noqa: F401 (fixtures)
+from tests.fixtures.factories import create_active_card, create_card, create_plan
+from tests.provisioning.conftest import create_paid_order
+from tulpar.app import create_app
+from tulpar.auth import service as auth_service
+from tulpar.auth.identity import Caller
+from tulpar.carrier_sim.server import app_in_thread
+from tulpar.config import get_settings
+from tulpar.models import (
+    AuditEntry,
+    Notification,
+    OrderState,
+    Refund,
+    StaffRole,
+    StaffUser,
+)
+from tulpar.support import service as support_service
+from tulpar.web.support.pages import current_staff
+
+SIGNED_IN: dict[str, Caller] = {}
+
+
+@pytest.fixture(scope="module")
+def site(engine: Engine) -> Iterator[Site]:
+    """The app on a loopback port, with the signed-in support user of the running test."""
+    app = create_app()
+    app.dependency_overrides[current_staff] = lambda: SIGNED_IN["caller"]
+    with pytest.MonkeyPatch.context() as patch, app_in_thread(app) as base:
+        patch.setenv("TULPAR_PUBLIC_BASE_URL", base)
+        get_settings.cache_clear()
+        try:
+            yield Site(base=base)
+        finally:
+            get_settings.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def support_user(committed: sessionmaker[Session]) -> Iterator[StaffUser]:
+    with committed() as session:
+        user = StaffUser(
+            username="aigerim",
+            display_name="Aigerim",
+            password_hash="(signed in for the test)",
+            role=StaffRole.support,
+            language="en",
+        )
+        session.add(user)
+        session.commit()
+        session.refresh(user)
+        SIGNED_IN["caller"] = auth_service.staff(user)
+        session.expunge(user)
+    yield user
+    SIGNED_IN.clear()
+
+
+def test_support_refunds_a_failed_order_and_the_traveller_is_told(
+    committed: sessionmaker[Session],
+    new_tab: Callable[..., Tab],  # noqa: F811
+    support_user: StaffUser,
+) -> None:
+    with committed() as session:
+        plan = create_plan(session, validity_days=15)
+        card, _ = create_active_card(session, plan=plan, language="zh-Hans")
+        order = create_paid_order(session, card=card, plan=plan)
+        order.state = OrderState.provisioning_failed
+        session.commit()
+        order_id, iccid = order.id, card.iccid
+
+    tab = new_tab(locale="en-US")
+    tab.open("/support")
+    tab.page.fill("#q", iccid)
+    tab.page.click("button[type=submit]")
+    tab.page.click(f"a[href='/support/orders/{order_id}']")
+    assert tab.page.inner_text("#order-state") == "provisioning_failed"
+    refund_form = tab.page.locator("section[aria-label=Refund] form")
+    refund_form.locator("input[name=reason]").fill("carrier refused the bundle twice")
+    refund_form.locator("button").click()
+    tab.page.wait_for_url(f"**/support/orders/{order_id}")
+    assert tab.page.inner_text("#refundable") == "0 KZT"
+    assert tab.errors == []
+
+    with committed() as session:
+        refund = session.scalars(select(Refund).where(Refund.order_id == order_id)).one()
+        assert (refund.amount_minor, refund.number) == (3_500_00, 1)
+        sms = session.scalars(
+            select(Notification).where(Notification.template == "refund_issued")
+        ).one()
+        assert sms.language == "zh-Hans"
+        assert sms.body == f"【Tulpar】订单{order_id}的3,500 KZT正在原路退回。"
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "order.refund")).one()
+        assert entry.staff_id == support_user.id
+        assert entry.subject == f"order:{order_id}"
+        assert entry.reason == "carrier refused the bundle twice"
+        assert entry.before == {
+            "state": "provisioning_failed",
+            "refunded_minor": 0,
+            "refundable_minor": 3_500_00,
+            "currency": "KZT",
+        }
+        assert entry.after is not None
+        assert (entry.after["refunded_minor"], entry.after["refundable_minor"]) == (3_500_00, 0)
+
+
+def test_support_replies_to_a_ticket_in_the_travellers_language(
+    committed: sessionmaker[Session],
+    new_tab: Callable[..., Tab],  # noqa: F811
+    support_user: StaffUser,
+) -> None:
+    with committed() as session:
+        card = create_card(session, language="zh-Hans")
+        ticket = support_service.ask(
+            session, auth_service.traveller(card.id), message="套餐没有生效", order_id=None
+        )
+        session.commit()
+        ticket_id = ticket.id
+
+    tab = new_tab(locale="en-US")
+    tab.open("/support/tickets")
+    tab.page.click(f"a[href='/support/tickets/{ticket_id}']")
+    assert "套餐没有生效" in tab.page.inner_text("ul.messages")
+    tab.page.fill("#reply", "已为您重新开通，请重启手机。")
+    tab.page.click("text=Send reply")
+    tab.page.wait_for_url(f"**/support/tickets/{ticket_id}")
+    assert tab.page.inner_text("#ticket-status") == "pending"
+    assert "SMS in zh-Hans" in tab.page.inner_text("ol.entries")
+    assert tab.errors == []
+
+    with committed() as session:
+        sms = session.scalars(
+            select(Notification).where(Notification.template == "support_reply")
+        ).one()
+        assert sms.language == "zh-Hans"
+        assert sms.body == f"【Tulpar客服】（工单{ticket_id}）：已为您重新开通，请重启手机。"
