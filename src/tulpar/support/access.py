@@ -1,57 +1,56 @@
 """Who may do what in the support console, and the audit record each change leaves.
 
 Every action here is decided on the caller, in the service layer, so a page, a test and a
-command get the same answer. ``ROLES`` is this console's part of the role matrix; the row
-``catalog.change_price`` is in it to say, in one place, that support never reprices a plan."""
+command get the same answer. ``ROLES`` is this console's part of the role matrix (rows of
+:data:`tulpar.auth.roles.ROLES_FOR`); the row ``catalog.change_price`` is in it to say that
+support never reprices a plan."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
-import structlog
 from sqlalchemy.orm import Session
 
-from tulpar.auth.identity import Caller, CallerKind
-from tulpar.errors import ForbiddenError
+from tulpar.audit import service as audit_service
+from tulpar.auth import roles
+from tulpar.auth.identity import Caller
 
-log = structlog.get_logger()
-
-SUPPORT_ROLES = frozenset({"support", "admin"})
-
-ROLES: Mapping[str, frozenset[str]] = {
-    "order.search": SUPPORT_ROLES,
-    "order.view": SUPPORT_ROLES,
-    "order.retry_provisioning": SUPPORT_ROLES,
-    "order.refund": SUPPORT_ROLES,
-    "order.cancel": SUPPORT_ROLES,
-    "card.view": SUPPORT_ROLES,
-    "card.credit_wallet": SUPPORT_ROLES,
-    "card.adjust_allowance": SUPPORT_ROLES,
-    "card.suspend": SUPPORT_ROLES,
-    "card.unsuspend": SUPPORT_ROLES,
-    "card.resend_confirmation": SUPPORT_ROLES,
-    "card.change_language": SUPPORT_ROLES,
-    "ticket.view": SUPPORT_ROLES,
-    "ticket.open": frozenset({"clerk", "store_manager", "support", "admin"}),
-    "ticket.assign": SUPPORT_ROLES,
-    "ticket.note": SUPPORT_ROLES,
-    "ticket.reply": SUPPORT_ROLES,
-    "ticket.move": SUPPORT_ROLES,
+# This console's actions; who may do each is the one role table (tulpar.auth.roles).
+ACTIONS = (
+    "order.search",
+    "order.view",
+    "order.retry_provisioning",
+    "order.refund",
+    "order.cancel",
+    "card.view",
+    "card.credit_wallet",
+    "card.adjust_allowance",
+    "card.suspend",
+    "card.unsuspend",
+    "card.resend_confirmation",
+    "card.change_language",
+    "ticket.view",
+    "ticket.open",
+    "ticket.assign",
+    "ticket.note",
+    "ticket.reply",
+    "ticket.move",
     # Not a support action: only an admin changes the catalog.
-    "catalog.change_price": frozenset({"admin"}),
+    "catalog.change_price",
+)
+ROLES: Mapping[str, frozenset[str]] = {
+    action: roles.ROLES_FOR.get(action, frozenset()) for action in ACTIONS
 }
 
 
 def may(caller: Caller, action: str) -> bool:
-    return caller.kind is CallerKind.staff and caller.role in ROLES.get(action, frozenset())
+    return roles.may(caller, action)
 
 
 def require(caller: Caller, action: str) -> None:
     """403 unless ``caller`` is staff whose role may do ``action``."""
-    if not may(caller, action):
-        raise ForbiddenError(f"Your role may not do {action}")
+    roles.require(caller, action)
 
 
 def audit(
@@ -86,21 +85,6 @@ def _record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    # The staff foundation's audit log (tulpar.audit.service.record), looked up at run time:
-    # it is built alongside this console. Until it exists the record goes to the log.
-    try:
-        audit_service = importlib.import_module("tulpar.audit.service")
-    except ModuleNotFoundError:
-        log.warning(
-            "audit.unrecorded",
-            actor=caller.actor,
-            action=action,
-            subject=subject,
-            reason=reason,
-            before=before,
-            after=after,
-        )
-        return
     audit_service.record(
         session, caller, action, subject=subject, reason=reason, before=before, after=after
     )
