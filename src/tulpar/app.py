@@ -4,15 +4,20 @@ callbacks, receipts, and the development pages."""
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tulpar.api import balance, catalog, health, inbound, orders, otp, quotes, usage
 from tulpar.api import sms as sms_api
 from tulpar.api import ussd as ussd_api
+from tulpar.api import metrics as metrics_api
 from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker
 from tulpar.demo import ussd_simulator
-from tulpar.kit import load_shedding, problems
+from tulpar.kit import load_shedding, outage, problems
+from tulpar.kit import metrics, openapi
+from tulpar.kit.logging import configure_logging
+from tulpar.kit.request_id import RequestIdMiddleware
 from tulpar.receipt.endpoints import router as receipt_router
 from tulpar.web import outbox, payment_link, sandbox_pay
 from tulpar.web.support import router as support_router
@@ -29,6 +34,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     )
     app.state.sessionmaker = session_factory or get_sessionmaker()
     problems.install(app)
+    outage.install(app, retry_after_seconds=get_settings().retry_after_seconds)
     load_shedding.install(app, get_settings())
     app.include_router(health.router)
     app.include_router(catalog.router)
@@ -49,4 +55,13 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     if get_settings().is_demo:
         app.include_router(outbox.router)
         app.include_router(ussd_simulator.router)
+    app.include_router(metrics_api.router)
+    # Observability (outermost): every answer is counted and carries its request id.
+    configure_logging(get_settings())
+    bind = app.state.sessionmaker.kw.get("bind")
+    if isinstance(bind, Engine):
+        metrics.watch_pool(bind)
+    app.add_middleware(metrics.HttpMetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    openapi.install(app)
     return app

@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     worker_stalled_seconds: float = Field(default=30.0, gt=0)
     ready_worker_heartbeat_seconds: float = Field(default=30.0, gt=0)
     ready_queue_lag_seconds: float = Field(default=60.0, gt=0)
+    # A database that does not answer a connection attempt (down, partitioned) fails it after
+    # this long (libpq connect_timeout), answered 503, instead of hanging the request.
+    db_connect_timeout_seconds: int = Field(default=5, ge=2)
 
     # Support console: how long a ticket of each kind may wait before it is overdue (its
     # SLA clock starts when it is opened; overdue tickets head the queue).
@@ -128,6 +131,24 @@ class Settings(BaseSettings):
     support_sla_paid_not_applied_minutes: int = Field(default=60, ge=1)
     support_sla_refund_failed_minutes: int = Field(default=240, ge=1)
     support_sla_question_minutes: int = Field(default=24 * 60, ge=1)
+
+    # Staff sign-in (staff package). After `staff_max_failed_attempts` wrong passwords or
+    # codes in a row an account is locked for `staff_lockout_minutes`. A staff session ends
+    # after `staff_session_idle_minutes` without a request, and at the latest
+    # `staff_session_absolute_hours` after sign-in. `staff_totp_issuer`: the name an
+    # authenticator app shows next to the code.
+    staff_max_failed_attempts: int = Field(default=5, ge=1)
+    staff_lockout_minutes: int = Field(default=15, ge=1)
+    staff_session_idle_minutes: int = Field(default=30, ge=1)
+    staff_session_absolute_hours: int = Field(default=12, ge=1)
+    staff_totp_issuer: str = "Tulpar"
+
+    # Observability. Logs: "json" or "console" (default: json in production, console
+    # elsewhere). /metrics wants `Authorization: Bearer <metrics_token>`; with no token it
+    # answers only loopback callers, and in production not at all.
+    log_format: str | None = None
+    log_level: str = "INFO"
+    metrics_token: str | None = None
 
     @property
     def pool_size(self) -> int:

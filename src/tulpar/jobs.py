@@ -6,11 +6,15 @@ session's own connection, so a rollback drops the job and a commit makes it visi
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
 import procrastinate
+import procrastinate.tasks
+import structlog
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -37,8 +41,53 @@ TASK_MODULES = [
 PROVISIONING_PRIORITY = 20
 INBOX_PRIORITY = 10
 
+# The request (or job) that enqueues a job hands it its request id in this extra argument
+# (only when one is bound); every task is wrapped to take it out of the arguments and bind it
+# in ``structlog.contextvars`` while the job runs, so its log lines, order events and the
+# jobs it enqueues in turn carry the same id.
+REQUEST_ID_ARG = "tulpar_request_id"
+_REQUEST_ID_KEY = "request_id"  # as kit/request_id.py binds it
+
+
+def _carrying_request_id(func: Callable[..., Any]) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            request_id = kwargs.pop(REQUEST_ID_ARG, None)
+            if request_id is None:
+                return await func(*args, **kwargs)
+            with structlog.contextvars.bound_contextvars(**{_REQUEST_ID_KEY: request_id}):
+                return await func(*args, **kwargs)
+
+        return run_async
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        request_id = kwargs.pop(REQUEST_ID_ARG, None)
+        if request_id is None:
+            return func(*args, **kwargs)
+        with structlog.contextvars.bound_contextvars(**{_REQUEST_ID_KEY: request_id}):
+            return func(*args, **kwargs)
+
+    return run
+
+
+def _with_request_id(task_kwargs: dict[str, Any]) -> dict[str, Any]:
+    request_id = structlog.contextvars.get_contextvars().get(_REQUEST_ID_KEY)
+    if not isinstance(request_id, str) or REQUEST_ID_ARG in task_kwargs:
+        return task_kwargs
+    return {**task_kwargs, REQUEST_ID_ARG: request_id}
+
+
+class _App(procrastinate.App):
+    def _register_task(self, task: procrastinate.tasks.Task[Any, Any, Any]) -> None:
+        task.func = _carrying_request_id(task.func)
+        super()._register_task(task)
+
+
 # The connector gets its connection string when a worker starts (see worker_app).
-app = procrastinate.App(connector=procrastinate.PsycopgConnector(), import_paths=TASK_MODULES)
+app = _App(connector=procrastinate.PsycopgConnector(), import_paths=TASK_MODULES)
 
 # Defers by task name on a connection we pass (the session's), so its pool is never opened.
 # Kept apart from `app` because the worker opens `app` asynchronously, and an async
@@ -68,7 +117,9 @@ def defer_in_transaction(
         options["lock"] = lock
     if schedule_in is not None:
         options["schedule_in"] = schedule_in
-    job_id: int = _deferrer.configure_task(task_name, **options).defer(**task_kwargs)
+    job_id: int = _deferrer.configure_task(task_name, **options).defer(
+        **_with_request_id(task_kwargs)
+    )
     return job_id
 
 
@@ -80,7 +131,7 @@ def batch_defer_in_transaction(
         return []
     connection = session.connection().connection.driver_connection
     deferrer = _deferrer.configure_task(task_name, connection=connection, queue=queue)
-    job_ids: list[int] = deferrer.batch_defer(*jobs_kwargs)
+    job_ids: list[int] = deferrer.batch_defer(*(_with_request_id(kw) for kw in jobs_kwargs))
     return job_ids
 
 

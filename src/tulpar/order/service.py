@@ -15,6 +15,7 @@ from tulpar import clock
 from tulpar.auth import service as auth_service
 from tulpar.auth.identity import Caller
 from tulpar.errors import TulparError
+from tulpar.kit import request_id as request_id_context
 from tulpar.models import Order, OrderEvent, Plan
 from tulpar.order import repository
 from tulpar.order.moves import OPEN_FOR_PAYMENT, TRANSITIONS, OrderMove
@@ -58,11 +59,20 @@ def move(
             to_state=transition.to_state,
             actor=actor,
             reason=reason,
-            details=dict(details or {}),
+            details=_with_request_id(details),
             occurred_at=now,
         ),
     )
     return True
+
+
+def _with_request_id(details: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The event's details, plus the id of the request or job that made the move."""
+    recorded = dict(details or {})
+    request_id = request_id_context.current()
+    if request_id is not None:
+        recorded.setdefault("request_id", request_id)
+    return recorded
 
 
 def pay(
