@@ -10,11 +10,25 @@ from sqlalchemy.orm import Session
 
 from tests.fixtures.payments import jobs
 from tests.support_console.conftest import Recorded, Scene, rows, staff
+from tulpar import clock
 from tulpar.errors import ForbiddenError
+from tulpar.fulfilment import provisioning as fulfilment_provisioning
 from tulpar.fulfilment import refunds, support_actions
 from tulpar.fulfilment.refunds import NothingToRefundError, RefundAmountInvalidError
-from tulpar.models import Notification, OrderEvent, OrderState, Refund, RefundState
+from tulpar.integrations.carrier.protocol import CarrierResponse, CarrierStatus
+from tulpar.models import (
+    CarrierCall,
+    Notification,
+    OrderEvent,
+    OrderState,
+    ProvisioningState,
+    Refund,
+    RefundState,
+)
+from tulpar.order import service as order_service
+from tulpar.order.moves import OrderMove
 from tulpar.payment import refunds as payment_refunds
+from tulpar.provisioning import service as provisioning_service
 from tulpar.support.tickets import ReasonRequiredError
 
 SUPPORT = staff("support")
@@ -179,3 +193,52 @@ def test_search_finds_by_card_and_order(
 
 def test_refund_states_named() -> None:
     assert RefundState.requested in refunds._COUNTED
+
+
+def test_retry_after_the_automatic_refund_failed_applies_the_bundle(
+    session: Session, failed_order: Scene, audited: list[Recorded]
+) -> None:
+    """Provisioning failed and the automatic refund was refused by the provider: support
+    applies the renewal again through the provisioning path, and it completes."""
+    order = failed_order.order
+    order.state = OrderState.paid
+    session.flush()
+    assert order_service.move(
+        session, order.id, OrderMove.start_provisioning, actor="test", reason="test"
+    )
+    provisioning = provisioning_service.start(session, order, now=clock.now())
+    provisioning.state = ProvisioningState.failed
+    assert order_service.move(
+        session, order.id, OrderMove.fail_provisioning, actor="test", reason="rejected"
+    )
+    payment_refunds.refund_order(session, order_id=order.id, reason="provisioning failed")
+    (automatic,) = session.scalars(select(Refund)).all()
+    payment_refunds.record_refund(
+        session, automatic.id, succeeded=False, reference=None, failure_message="card expired"
+    )
+
+    support_actions.retry_provisioning(session, SUPPORT, order.id, reason="carrier fixed it")
+
+    session.refresh(order)
+    assert order.state is OrderState.provisioning
+    assert [job["order_id"] for job in jobs(session, "provisioning.apply")] == [order.id]
+    (record,) = audited
+    assert record.before is not None
+    assert record.after is not None
+    assert (record.before["state"], record.after["state"]) == (
+        "provisioning_failed",
+        "provisioning",
+    )
+    planned = fulfilment_provisioning.begin(session, order.id, now=clock.now())
+    assert planned is not None
+    assert planned.call is CarrierCall.apply_bundle
+    fulfilment_provisioning.record_answer(
+        session,
+        planned,
+        answer=CarrierResponse(
+            reference=planned.reference, status=CarrierStatus.applied, carrier_reference="c-1"
+        ),
+        now=clock.now(),
+    )
+    session.refresh(order)
+    assert order.state is OrderState.completed

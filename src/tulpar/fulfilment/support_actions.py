@@ -268,6 +268,9 @@ def retry_provisioning(session: Session, caller: Caller, order_id: int, *, reaso
     )
     now = clock.now()
     provisioning.state = ProvisioningState.in_progress
+    # Apply again (rather than ask how the refused one went): same reference, so the carrier
+    # still cannot apply it twice.
+    provisioning.accepted_at = None
     provisioning.retry_until = now + timedelta(
         seconds=get_settings().provisioning_retry_window_seconds
     )
