@@ -149,6 +149,8 @@ class Settings(BaseSettings):
     log_format: str | None = None
     log_level: str = "INFO"
     metrics_token: str | None = None
+    # A standalone `tulpar worker` serves its own metrics on this loopback port (off if unset).
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     @property
     def pool_size(self) -> int:

@@ -14,6 +14,7 @@ import contextlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import prometheus_client
 import structlog
 from procrastinate import signals
 from procrastinate.worker import Worker
@@ -24,6 +25,8 @@ from tulpar.integrations.carrier.http import close_adapters
 from tulpar.integrations.payments.sandbox import close_delivery_client
 from tulpar.job_recovery import release_stalled
 from tulpar.jobs import app, worker_connector
+from tulpar.kit import metrics
+from tulpar.kit.logging import configure_logging
 
 log = structlog.get_logger()
 
@@ -118,6 +121,7 @@ class _Supervisor:
                     fetch_job_polling_interval=1,
                     update_heartbeat_interval=settings.worker_heartbeat_seconds,
                     stalled_worker_timeout=settings.worker_stalled_seconds,
+                    worker_middleware=[metrics.count_job],  # jobs by task and outcome
                 )
                 self.worker = worker
                 if self.stopping.is_set():  # a stop came while connecting
@@ -152,6 +156,12 @@ async def _standalone(concurrency: int) -> None:
     asyncio.get_running_loop().set_default_executor(
         ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tulpar-job")
     )
+    settings = get_settings()
+    configure_logging(settings)
+    metrics.watch_pool(get_engine())
+    if settings.worker_metrics_port is not None:
+        # Loopback only: scrape it from the same host (or through an authenticated proxy).
+        prometheus_client.start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
     try:
         await run_worker(concurrency=concurrency, handle_signals=True)
     finally:

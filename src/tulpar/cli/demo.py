@@ -103,7 +103,9 @@ async def _run_web_and_worker(
     listener: socket.socket, *, host: str, port: int, carrier: demo_carrier.DemoCarrier
 ) -> None:
     # host and port only label uvicorn's log lines; it serves on the listener.
-    server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port, log_level="info"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host=host, port=port, log_level="info", log_config=None)
+    )
     worker_task = asyncio.create_task(run_worker(concurrency=_job_slots()))
     carrier_task = asyncio.create_task(carrier.serve())
     try:

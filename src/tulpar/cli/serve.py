@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import os
+import tempfile
+
 import typer
 import uvicorn
 
 from tulpar import worker as worker_module
 from tulpar.cli.common import exit_normally_on_sigterm, schema_required
 from tulpar.db import libpq_url
+from tulpar.kit import metrics
 
 # uvicorn imports the app in each of its processes (``--workers``): a factory, called there.
 APP_FACTORY = "tulpar.app:create_app"
@@ -23,7 +27,20 @@ def serve(
     # Resolves the database first (and starts the embedded server, when that is the one), so
     # web processes never race to start it and it lives as long as this supervisor.
     libpq_url()
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info")
+    if workers > 1 and metrics.multiprocess_dir() is None:
+        # The processes share one port, so any one answers a scrape: they sum their metrics
+        # through files in this fresh directory (prometheus_client's multiprocess mode).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tulpar-metrics-")
+    # log_config=None: uvicorn's lines go through Tulpar's logging (redacted, JSON in production).
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        log_config=None,
+    )
 
 
 def worker(

@@ -13,6 +13,7 @@ from tulpar.bundle import service as bundle_service
 from tulpar.card import service as card_service
 from tulpar.fulfilment import tickets
 from tulpar.integrations.carrier.protocol import CarrierResponse
+from tulpar.kit import metrics
 from tulpar.models import LedgerCause, Order, OrderKind, OrderState, TicketKind
 from tulpar.notification import service as notification_service
 from tulpar.order import service as order_service
@@ -82,6 +83,7 @@ def _starts_now(session: Session, order: Order, *, now: datetime) -> bool:
 def on_settlement(session: Session, settlement: Settlement) -> Settled:
     """Act on one settlement; returns its outcome (``already_settled`` when the order had
     moved on)."""
+    metrics.provisioning_outcome(settlement.outcome.value)
     if settlement.outcome is Settled.completed:
         return _completed(session, settlement)
     if settlement.outcome is Settled.failed:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tulpar.errors import InvalidInputError, TulparError
 from tulpar.fulfilment import tickets
 from tulpar.jobs import defer_in_transaction
+from tulpar.kit import metrics
 from tulpar.kit.format import formatter_for
 from tulpar.models import Order, Payment, PaymentState, Refund, RefundState, TicketKind
 from tulpar.money import Money
@@ -33,6 +34,7 @@ def _show(amount: Money) -> str:
 
 def on_refund(session: Session, report: RefundReport) -> str:
     """Act on one report; returns what happened (the inbox records it)."""
+    metrics.refund_outcome(report.outcome.value)
     if report.outcome is RefundOutcome.succeeded:
         # Refunding a duplicate payment leaves the order as it is; refunding the one that
         # paid it (or, for orders written without that link, any payment) makes it refunded.

@@ -46,9 +46,7 @@ HTTP_LATENCY = Histogram(
     ["route", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-JOBS = Counter(
-    "tulpar_jobs_total", "Background jobs run, by task and outcome", ["task", "outcome"]
-)
+JOBS = Counter("tulpar_jobs_total", "Background jobs run, by task and outcome", ["task", "outcome"])
 JOB_DURATION = Histogram(
     "tulpar_job_duration_seconds",
     "Time a background job ran, by task",
@@ -60,9 +58,7 @@ PROVISIONING = Counter(
     "Provisioning settlements acted on, by outcome (completed, failed, ...)",
     ["outcome"],
 )
-REFUNDS = Counter(
-    "tulpar_refunds_total", "Refund reports acted on, by outcome", ["outcome"]
-)
+REFUNDS = Counter("tulpar_refunds_total", "Refund reports acted on, by outcome", ["outcome"])
 SMS = Counter(
     "tulpar_sms_total",
     "SMS by event: sent (accepted by the provider), delivered, failed",
@@ -157,9 +153,7 @@ class HttpMetricsMiddleware:
             label = str(template) if template else "unmatched"
             method = str(scope.get("method", ""))
             HTTP_REQUESTS.labels(route=label, method=method, status=str(status)).inc()
-            HTTP_LATENCY.labels(route=label, method=method).observe(
-                time.perf_counter() - started
-            )
+            HTTP_LATENCY.labels(route=label, method=method).observe(time.perf_counter() - started)
 
 
 async def count_job(call_next: Callable[[], Any], context: Any, worker: object) -> Any:
@@ -203,7 +197,9 @@ class QueueCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         depth = GaugeMetricFamily(
-            "tulpar_jobs_queued", "Jobs due and waiting, or running, by queue", labels=["queue", "status"]
+            "tulpar_jobs_queued",
+            "Jobs due and waiting, or running, by queue",
+            labels=["queue", "status"],
         )
         age = GaugeMetricFamily(
             "tulpar_jobs_oldest_due_seconds",

@@ -44,9 +44,7 @@ def with_problems(document: dict[str, Any]) -> dict[str, Any]:
                 continue
             responses = operation.setdefault("responses", {})
             for status, response in responses.items():
-                if _is_failure(status) and (
-                    status == "422" or not response.get("content")
-                ):
+                if _is_failure(status) and (status == "422" or not response.get("content")):
                     response["content"] = dict(_PROBLEM_CONTENT)
             for status, description in (("4XX", "Client error"), ("5XX", "Server error")):
                 responses.setdefault(

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from tulpar.integrations.sms import DeliveryReport
+from tulpar.kit import metrics
 from tulpar.models import Notification, NotificationState
 from tulpar.models.notification import NotificationPart
 from tulpar.notification import repository
@@ -109,9 +110,11 @@ def _apply_to_message(notification: Notification, report: _Report, *, now: datet
     _stamp(notification, report, now=now)
     if report.outcome == "delivered":
         notification.state = NotificationState.delivered
+        metrics.sms_event("delivered")
     elif report.outcome == "failed":
         notification.state = NotificationState.failed
         notification.error = _failure(report)
+        metrics.sms_event("failed")
     return f"{notification.state.value}: {report.status}"
 
 
@@ -135,10 +138,12 @@ def _apply_to_part(
     if report.outcome == "failed":
         notification.state = NotificationState.failed
         notification.error = f"part {part.part_number}: {_failure(report)}"
+        metrics.sms_event("failed")
     elif report.outcome == "delivered":
         parts = repository.parts_of(session, notification.id)
         if all(outcome_of("smpp", each.delivery_status or "") == "delivered" for each in parts):
             notification.state = NotificationState.delivered
+            metrics.sms_event("delivered")
     return f"part {part.part_number}: {report.status} (message {notification.state.value})"
 
 

@@ -16,6 +16,7 @@ from tulpar.balance.service import CardBalance
 from tulpar.errors import CardNotFoundError
 from tulpar.integrations.sms import SmsMessage, SmsReceipt
 from tulpar.jobs import defer_in_transaction
+from tulpar.kit import metrics
 from tulpar.models import Card, Notification, NotificationState
 from tulpar.notification import repository
 from tulpar.notification.segments import count_segments
@@ -149,6 +150,8 @@ def record_sent(session: Session, notification_id: int, receipt: SmsReceipt) -> 
         at=clock.now(),
         body=body,
     )
+    if moved:
+        metrics.sms_event("sent")
     if moved and notification is not None:
         # Receipts name parts by their own ids: keep them, so each receipt finds its message.
         repository.add_parts(
@@ -164,6 +167,8 @@ def record_error(
     session: Session, notification_id: int, *, error: str, final: bool, provider: str
 ) -> None:
     repository.record_error(session, notification_id, error=error, final=final, provider=provider)
+    if final:
+        metrics.sms_event("failed")
 
 
 def newest(session: Session, *, limit: int = 100) -> list[Notification]:

@@ -21,6 +21,7 @@ from tulpar.card import service as card_service
 from tulpar.config import get_settings
 from tulpar.errors import CardNotFoundError
 from tulpar.identifiers import Iccid, parse_card_reference
+from tulpar.kit import metrics
 from tulpar.models import Card, CardState, OtpChallenge
 from tulpar.notification import service as notification_service
 from tulpar.otp import repository
@@ -110,6 +111,7 @@ def request_code(session: Session, reference: str, *, client_address: str) -> No
         ),
     ):
         if count >= cap and oldest is not None:
+            metrics.otp_refused("rate_limited")
             raise OtpRateLimitedError(
                 "Too many codes were requested; please try again later",
                 retry_after_seconds=_seconds_until(oldest + CAP_WINDOW, now),
@@ -135,6 +137,7 @@ def request_code(session: Session, reference: str, *, client_address: str) -> No
             context={"code": code},
             dedupe_key=f"otp:{challenge.id}",
         )
+        metrics.otp_sent()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +187,7 @@ def verify(session: Session, reference: str, code: str) -> VerifiedCard:
 
 
 def _locked(challenge: OtpChallenge, now: datetime) -> OtpLockedError:
+    metrics.otp_refused("locked")
     unlock_at = max(challenge.created_at + RESEND_COOLDOWN, now)
     return OtpLockedError(
         "Too many wrong codes; request a new code",
