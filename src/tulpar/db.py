@@ -106,7 +106,11 @@ def pool_options(settings: Settings) -> dict[str, Any]:
 @lru_cache
 def get_engine() -> Engine:
     settings = get_settings()
-    return build_engine(libpq_url(settings), **pool_options(settings))
+    return build_engine(
+        libpq_url(settings),
+        connect_args={"connect_timeout": settings.db_connect_timeout_seconds},
+        **pool_options(settings),
+    )
 
 
 @lru_cache
