@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser.conftest import Site, Tab, browser, new_tab  # noqa: F401 (fixtures)
+from tests.browser.conftest import Site, Tab, browser, new_tab, sign_in  # noqa: F401 (fixtures)
 from tests.fixtures.factories import create_active_card, create_card, create_plan
 from tests.provisioning.conftest import create_paid_order
 from tulpar.app import create_app
@@ -26,6 +26,7 @@ from tulpar.carrier_sim.server import app_in_thread
 from tulpar.config import get_settings
 from tulpar.models import (
     AuditEntry,
+    Card,
     Notification,
     OrderState,
     Refund,
@@ -131,7 +132,7 @@ def test_support_replies_to_a_ticket_in_the_travellers_language(
             session, auth_service.traveller(card.id), message="套餐没有生效", order_id=None
         )
         session.commit()
-        ticket_id = ticket.id
+        ticket_id, card_id = ticket.id, card.id
 
     tab = new_tab(locale="en-US")
     tab.open("/support/tickets")
@@ -150,3 +151,15 @@ def test_support_replies_to_a_ticket_in_the_travellers_language(
         ).one()
         assert sms.language == "zh-Hans"
         assert sms.body == f"【Tulpar客服】（工单{ticket_id}）：已为您重新开通，请重启手机。"
+
+    # The traveller also reads the answer on their request's page, in their language.
+    traveller = new_tab(locale="zh-CN")
+    with committed() as session:
+        traveller_card = session.get(Card, card_id)
+        assert traveller_card is not None
+        sign_in(traveller, session, traveller_card)
+    traveller.open(f"/help/tickets/{ticket_id}")
+    assert "客服回复： 已为您重新开通，请重启手机。" in traveller.page.inner_text(
+        "blockquote.reply"
+    )
+    traveller.check("support-reply-zh")

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from tulpar.models import Ticket, TicketKind
+from tulpar.models import Ticket, TicketEntry, TicketEntryKind, TicketKind
 
 
 def insert_unless_exists(session: Session, values: dict[str, Any]) -> Ticket | None:
@@ -32,4 +32,13 @@ def for_order(session: Session, order_id: int, *, kind: TicketKind | None = None
 
 def for_card(session: Session, card_id: int) -> list[Ticket]:
     query = select(Ticket).where(Ticket.card_id == card_id).order_by(Ticket.id)
+    return list(session.scalars(query))
+
+
+def entries_of(
+    session: Session, ticket_id: int, *, kind: TicketEntryKind | None = None
+) -> list[TicketEntry]:
+    query = select(TicketEntry).where(TicketEntry.ticket_id == ticket_id).order_by(TicketEntry.id)
+    if kind is not None:
+        query = query.where(TicketEntry.kind == kind)
     return list(session.scalars(query))

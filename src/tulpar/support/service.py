@@ -14,7 +14,7 @@ from tulpar import clock
 from tulpar.auth.identity import Caller, CallerKind
 from tulpar.config import get_settings
 from tulpar.errors import ForbiddenError, InvalidInputError, TulparError
-from tulpar.models import Ticket, TicketKind, TicketStatus
+from tulpar.models import Ticket, TicketEntry, TicketEntryKind, TicketKind, TicketStatus
 from tulpar.order import service as order_service
 from tulpar.support import repository
 
@@ -161,3 +161,9 @@ def _subject(text: str, *, order_id: int | None = None) -> str:
     first_line = " ".join(text.split())
     prefix = "" if order_id is None else f"Order {order_id}: "
     return (prefix + first_line)[:200]
+
+
+def replies(session: Session, ticket: Ticket) -> list[TicketEntry]:
+    """What support answered the traveller on ``ticket`` (also sent by SMS), oldest first;
+    internal notes are not among them."""
+    return repository.entries_of(session, ticket.id, kind=TicketEntryKind.reply)

@@ -16,7 +16,7 @@ from tulpar.auth.identity import Caller
 from tulpar.errors import InvalidInputError, TulparError
 from tulpar.models import Card, Ticket, TicketEntry, TicketEntryKind, TicketKind, TicketStatus
 from tulpar.notification import service as notification_service
-from tulpar.support import access
+from tulpar.support import access, repository
 from tulpar.support.service import TicketNotFoundError, open_ticket
 
 REPLY_TEMPLATE = "support_reply"
@@ -109,8 +109,7 @@ def get(session: Session, caller: Caller, ticket_id: int, *, for_update: bool = 
 
 
 def entries(session: Session, ticket_id: int) -> list[TicketEntry]:
-    query = select(TicketEntry).where(TicketEntry.ticket_id == ticket_id).order_by(TicketEntry.id)
-    return list(session.scalars(query))
+    return repository.entries_of(session, ticket_id)
 
 
 def open_by_staff(

@@ -64,4 +64,5 @@ def ticket_page(ticket_id: TicketId, request: Request, session: DbSession) -> Re
         "ticket.html",
         ticket=ticket,
         messages=support_service.traveller_messages(ticket),
+        replies=support_service.replies(session, ticket),
     )
