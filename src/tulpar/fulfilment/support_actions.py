@@ -123,6 +123,16 @@ def card_for(session: Session, caller: Caller, card_id: int) -> Card:
     card = session.get(Card, card_id)
     if card is None:
         raise CardNotFoundError()
+    # Every card lookup is in the audit log.
+    access.audit(
+        session,
+        caller,
+        "card.view",
+        subject=f"card:{card.id}",
+        reason=None,
+        before=None,
+        after={"state": card.state.value},
+    )
     return card
 
 
