@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tulpar.card import service as card_service
 from tulpar.errors import CardAlreadyExistsError, InvalidInputError
 from tulpar.identifiers import ActivationCode, Eid, Iccid, Msisdn
+from tulpar.kit.text_files import UnreadableLineError, csv_records
 from tulpar.models import LANGUAGES
 
 REQUIRED_COLUMNS = ("iccid", "msisdn")
@@ -59,10 +60,15 @@ def parse_row(row: dict[str, str]) -> card_service.NewCard:
     )
 
 
-def read_rows(stream: IO[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) pairs; checks the header first."""
+def read_rows(stream: IO[str] | Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs; checks the header first. A file that cannot be read as CSV
+    stops with :class:`~tulpar.kit.text_files.UnreadableLineError` at its line."""
     reader = csv.DictReader(stream)
-    header = [name.strip() for name in reader.fieldnames or []]
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as error:
+        raise UnreadableLineError(reader.reader.line_num, f"not valid CSV ({error})") from None
+    header = [name.strip() for name in fieldnames or []]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     unknown = [name for name in header if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown:
@@ -71,7 +77,9 @@ def read_rows(stream: IO[str]) -> Iterator[tuple[int, dict[str, str]]]:
             f" (missing: {', '.join(missing) or 'none'}; unknown: {', '.join(unknown) or 'none'})"
         )
     reader.fieldnames = header
-    for row in reader:
+    # DictReader updates its own line_num only after a good row: the inner reader's counts
+    # the line that failed.
+    for row in csv_records(reader, lambda: reader.reader.line_num):
         if None in row:
             yield reader.line_num, {"__extra__": "too many fields"}
             continue

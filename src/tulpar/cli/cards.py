@@ -13,25 +13,27 @@ from tulpar.card import importer
 from tulpar.cli.common import command_transaction, console, errors
 from tulpar.errors import InvalidInputError
 from tulpar.kit.format import format_data, format_minutes, format_money
+from tulpar.kit.text_files import UnreadableLineError, utf8_lines
 
 app = typer.Typer(no_args_is_help=True, help="Cards (eSIMs).")
 
 
 class _ByteCounter:
-    """Wraps a text file and reports bytes read, so the progress bar tracks the file size."""
+    """Reads a file's lines as UTF-8 and reports bytes read, so the progress bar tracks the
+    file size."""
 
     def __init__(self, path: Path, progress: Progress, task_id: object) -> None:
-        self._file = path.open(encoding="utf-8-sig", newline="")
-        self._progress = progress
-        self._task_id = task_id
+        self._file = path.open("rb")
+        self._lines = utf8_lines(
+            self._file,
+            on_read=lambda size: progress.advance(task_id, size),  # type: ignore[arg-type]
+        )
 
     def __iter__(self) -> _ByteCounter:
         return self
 
     def __next__(self) -> str:
-        line = next(self._file)
-        self._progress.advance(self._task_id, len(line.encode()))  # type: ignore[arg-type]
-        return line
+        return next(self._lines)
 
     def close(self) -> None:
         self._file.close()
@@ -56,7 +58,16 @@ def import_cards(file: Path = typer.Argument(..., exists=True, dir_okay=False)) 
         stream = _ByteCounter(file, progress, task_id)
         try:
             with command_transaction() as session:
-                report = importer.import_rows(session, importer.read_rows(stream))  # type: ignore[arg-type]
+                report = importer.import_rows(session, importer.read_rows(stream))
+        except UnreadableLineError as error:
+            errors.print(
+                f"[red]error:[/red] {error.detail}; nothing was imported (a file goes in whole"
+                " or not at all). Fix the file and run the import again: cards already"
+                " registered are reported, never registered twice.",
+                soft_wrap=True,
+                highlight=False,
+            )
+            raise typer.Exit(1) from error
         except InvalidInputError as error:
             errors.print(f"[red]error:[/red] {error.detail}")
             raise typer.Exit(1) from error

@@ -15,16 +15,18 @@ from rich.progress import (
 from tulpar.cli.common import console, errors, schema_required
 from tulpar.db import transaction
 from tulpar.errors import InvalidInputError
+from tulpar.kit.text_files import utf8_lines
 from tulpar.usage import importer
 
 app = typer.Typer(no_args_is_help=True, help="Usage records (CDRs) from the carrier.")
 
 
 class _LinesWithProgress:
-    """Iterates a file's lines and moves the progress bar by the characters read."""
+    """Iterates a file's lines as UTF-8 and moves the progress bar by the bytes read."""
 
     def __init__(self, path: Path, progress: Progress, task_id: TaskID) -> None:
-        self._file = path.open(encoding="utf-8-sig", newline="")
+        self._file = path.open("rb")
+        self._lines = utf8_lines(self._file, on_read=self._read)
         self._progress = progress
         self._task_id = task_id
         self._pending = 0
@@ -33,12 +35,13 @@ class _LinesWithProgress:
         return self
 
     def __next__(self) -> str:
-        line = next(self._file)
-        self._pending += len(line)
+        return next(self._lines)
+
+    def _read(self, size: int) -> None:
+        self._pending += size
         if self._pending >= 1 << 20:  # redraw per MiB, not per line
             self._progress.advance(self._task_id, self._pending)
             self._pending = 0
-        return line
 
     def close(self) -> None:
         self._file.close()
@@ -77,18 +80,35 @@ def import_usage(
                     batch_records=batch_size,
                     on_batch=lambda so_far: progress.update(task_id, records=so_far.records),
                 )
+        except importer.ImportStoppedError as stop:
+            _print_rejections(stop.summary)
+            kept = stop.summary
+            errors.print(
+                f"[red]error:[/red] {stop.detail}. The import stopped there; the"
+                f" {kept.records:,} records before it are stored ({kept.accepted:,} accepted and"
+                f" rated, {kept.duplicates:,} duplicates, {kept.rejected:,} rejected). Fix that"
+                " line and run the same import again: records already stored come back as"
+                " duplicates and are never rated twice.",
+                soft_wrap=True,
+                highlight=False,
+            )
+            raise typer.Exit(1) from stop
         except InvalidInputError as error:
             errors.print(f"[red]error:[/red] {error.detail}")
             raise typer.Exit(1) from error
         finally:
             lines.close()
-    for rejection in summary.rejections:
-        errors.print(f"[red]line {rejection.line}:[/red] {rejection.reason}")
-    if summary.rejected > len(summary.rejections):
-        errors.print(f"… and {summary.rejected - len(summary.rejections):,} more rejected lines")
+    _print_rejections(summary)
     console.print(
         f"{summary.records:,} records: {summary.accepted:,} accepted and rated, "
         f"{summary.duplicates:,} duplicates, {summary.rejected:,} rejected"
     )
     if summary.rejected:
         raise typer.Exit(1)
+
+
+def _print_rejections(summary: importer.ImportSummary) -> None:
+    for rejection in summary.rejections:
+        errors.print(f"[red]line {rejection.line}:[/red] {rejection.reason}")
+    if summary.rejected > len(summary.rejections):
+        errors.print(f"… and {summary.rejected - len(summary.rejections):,} more rejected lines")

@@ -13,6 +13,7 @@ from typing import IO
 from sqlalchemy.orm import Session
 
 from tulpar.errors import InvalidInputError
+from tulpar.kit.text_files import UnreadableLineError, csv_records
 from tulpar.usage import service
 from tulpar.usage.validation import FIELDS
 
@@ -39,14 +40,29 @@ class ImportSummary:
         return self.accepted + self.duplicates + self.rejected
 
 
+class ImportStoppedError(InvalidInputError):
+    """Line ``line`` could not be read: the import stopped there, with every record before
+    it stored (``summary``)."""
+
+    code = "import_stopped"
+    title = "The import stopped at an unreadable line"
+
+    def __init__(self, cause: UnreadableLineError, summary: ImportSummary) -> None:
+        super().__init__(cause.detail)
+        self.line = cause.line
+        self.summary = summary
+
+
 def read_rows(stream: IO[str] | Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) pairs after checking the header."""
+    """(line number, row) pairs after checking the header. A file that cannot be read as CSV
+    stops with :class:`~tulpar.kit.text_files.UnreadableLineError` at its line."""
     reader = csv.reader(stream)
-    header = [name.strip() for name in next(reader, [])]
+    records = csv_records(reader, lambda: reader.line_num)
+    header = [name.strip() for name in next(records, [])]
     if tuple(header) != FIELDS and sorted(header) != sorted(FIELDS):
         raise InvalidInputError(f"The header must be {','.join(FIELDS)}")
     width = len(header)
-    for cells in reader:
+    for cells in records:
         if not cells:
             continue
         if len(cells) != width:
@@ -62,19 +78,26 @@ def run_import(
     batch_records: int = DEFAULT_BATCH_RECORDS,
     on_batch: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
-    """Ingest ``rows`` in batches, each inside a fresh ``unit_of_work()`` transaction."""
+    """Ingest ``rows`` in batches, each inside a fresh ``unit_of_work()`` transaction. A line
+    that cannot be read stops the import with :class:`ImportStoppedError`, after storing
+    every record before it."""
     summary = ImportSummary()
     batch: list[tuple[int, dict[str, str]]] = []
-    for line, row in rows:
-        if "__malformed__" in row:
-            _reject(summary, line, row["__malformed__"])
-            continue
-        batch.append((line, row))
-        if len(batch) >= batch_records:
+    try:
+        for line, row in rows:
+            if "__malformed__" in row:
+                _reject(summary, line, row["__malformed__"])
+                continue
+            batch.append((line, row))
+            if len(batch) >= batch_records:
+                _ingest(batch, summary, unit_of_work)
+                batch = []
+                if on_batch is not None:
+                    on_batch(summary)
+    except UnreadableLineError as error:
+        if batch:
             _ingest(batch, summary, unit_of_work)
-            batch = []
-            if on_batch is not None:
-                on_batch(summary)
+        raise ImportStoppedError(error, summary) from None
     if batch:
         _ingest(batch, summary, unit_of_work)
     if on_batch is not None:
