@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from procrastinate.exceptions import ConnectorException
 from sqlalchemy import exc
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.fixtures.factories import create_plan
@@ -43,8 +44,9 @@ def test_down_is_503_problem_json_and_back_is_served_without_a_restart() -> None
         with TestClient(create_app(), raise_server_exceptions=False) as client:
             up = [client.get(path, headers=sent).status_code for path, sent in requests]
             assert up == [200, 200, 404]
-            pooled = get_engine().pool.checkedin()
-            assert pooled >= 1  # connections from before the outage wait in the pool
+            pool = get_engine().pool
+            assert isinstance(pool, QueuePool)
+            assert pool.checkedin() >= 1  # connections from before the outage wait in the pool
 
             server.stop()
             down = [client.get(path, headers=sent) for path, sent in requests]
