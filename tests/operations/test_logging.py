@@ -1,0 +1,73 @@
+"""Log lines never carry secrets, codes, tokens, passwords or full card numbers, whoever
+writes them (our structlog loggers or a library's standard logging); JSON in production."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from tulpar.config import Settings
+from tulpar.kit.logging import configure_logging
+
+ICCID = "8999701000000000015"
+MSISDN = "+77011000001"
+CODE = "482913"
+TOKEN = "tvt_Q2hhbmdlTWVQbGVhc2UxMjM0NTY3"
+SECRET = "whsec_super_secret_value_987"
+PASSWORD = "hunter2-correct-horse"
+
+
+@pytest.fixture
+def lines() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    configure_logging(Settings(environment="production", database_url=None), stream=stream)
+    yield stream
+    configure_logging(Settings(database_url=None))
+
+
+def test_secrets_codes_and_card_numbers_are_masked_in_every_line(lines: io.StringIO) -> None:
+    log = structlog.get_logger("tulpar.test")
+    log.info(
+        "otp.sent",
+        iccid=ICCID,
+        msisdn=MSISDN,
+        code=CODE,
+        token=TOKEN,
+        webhook_secret=SECRET,
+        password=PASSWORD,
+        headers={"Authorization": f"Bearer {TOKEN}", "X-Request-ID": "req-12345678"},
+    )
+    log.warning(f"card {ICCID} asked for a code: {CODE} with token={TOKEN}")
+    logging.getLogger("uvicorn.access").info(
+        '127.0.0.1 - "GET /v1/cards/%s/balance HTTP/1.1" 200, Authorization: Bearer %s',
+        MSISDN,
+        TOKEN,
+    )
+    logging.getLogger("some.library").error("login password=%s secret: %s", PASSWORD, SECRET)
+
+    text = lines.getvalue()
+    for value in (ICCID, MSISDN, MSISDN[1:], CODE, TOKEN, SECRET, PASSWORD):
+        assert value not in text
+    records = [json.loads(line) for line in text.splitlines()]
+    assert len(records) == 4  # one JSON object per line
+    first = records[0]
+    assert first["iccid"] == "…0015"
+    assert first["msisdn"] == "…0001"
+    assert first["code"] == first["token"] == first["webhook_secret"] == "[redacted]"
+    assert first["headers"]["X-Request-ID"] == "req-12345678"  # harmless values stay
+    assert "…0015" in records[1]["event"]
+    assert "/v1/cards/…0001/balance" in records[2]["event"]
+
+
+def test_the_request_id_bound_for_a_request_is_on_its_lines(lines: io.StringIO) -> None:
+    with structlog.contextvars.bound_contextvars(request_id="req-abcdef12"):
+        structlog.get_logger().info("order.placed", order_id=42)
+        logging.getLogger("procrastinate").info("deferred")
+    records = [json.loads(line) for line in lines.getvalue().splitlines()]
+    assert [r["request_id"] for r in records] == ["req-abcdef12", "req-abcdef12"]
+    assert records[0]["order_id"] == 42
