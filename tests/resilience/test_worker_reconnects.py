@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from tests.resilience.embedded import embedded_server, settings_on
+from tulpar.api.health import readiness
+from tulpar.config import get_settings
 from tulpar.db import build_engine, libpq_url, transaction
 from tulpar.jobs import defer_in_transaction
 from tulpar.worker import Backoff, run_worker
@@ -59,6 +61,8 @@ def test_the_worker_runs_jobs_queued_after_a_database_restart() -> None:
                 await asyncio.to_thread(server.start)
                 await _until_succeeded(await asyncio.to_thread(_defer), worker)
                 assert not worker.done()
+                checks = await asyncio.to_thread(readiness, _test_sessions(), get_settings())
+                assert checks["worker"]["ok"], checks  # the restarted worker beats
             finally:
                 worker.cancel()
                 await asyncio.gather(worker, return_exceptions=True)
