@@ -108,6 +108,17 @@ class Settings(BaseSettings):
     max_usage_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     trusted_proxies: str = ""
 
+    # Tenancy and rate limits, answered 429 with Retry-After. Counted in each web process's
+    # memory (no write on the balance read): with N web processes a limit is N times the
+    # setting. Each caller reads each card at most `rate_limit_card_per_minute` times a
+    # minute; an address gets `rate_limit_bad_credentials_per_minute` refused keys or tokens
+    # a minute, then 429 before its credentials are looked at; an address calls without
+    # credentials `rate_limit_anonymous_per_minute` times a minute. 0 turns a limit off. A
+    # partner's own limit on all its keys is set per partner (`tulpar partners limit`).
+    rate_limit_card_per_minute: int = Field(default=30, ge=0)
+    rate_limit_bad_credentials_per_minute: int = Field(default=20, ge=0)
+    rate_limit_anonymous_per_minute: int = Field(default=300, ge=0)
+
     # Readiness and worker supervision. A worker that loses its database (a restart, a
     # failover) reconnects after `worker_reconnect_initial_seconds`, doubling up to
     # `worker_reconnect_max_seconds`, and carries on. Workers beat every
@@ -152,6 +163,31 @@ class Settings(BaseSettings):
     # A standalone `tulpar worker` serves its own metrics on this loopback port (off if unset).
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
+    # Environment safety. In production no simulator can be turned on: the sandbox payment
+    # provider (its pay page and /webhooks/sandbox), the /dev/* pages (SMS outbox, USSD
+    # simulator), the outbox SMS provider, the carrier simulator. Unset, `sandbox_payments`
+    # and `dev_pages` are on outside production and off in it, so the default payment
+    # provider is the sandbox outside production and Stripe (once configured) in it.
+    # `check_environment` runs when the web app or a worker starts and refuses, in one line
+    # naming the setting, a production configuration that enables a simulator or keeps a
+    # placeholder secret.
+    sandbox_payments: bool | None = None
+    dev_pages: bool | None = None
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        """Whether the sandbox payment provider may take payments here."""
+        return not self.is_production and self.sandbox_payments is not False
+
+    @property
+    def dev_pages_enabled(self) -> bool:
+        """Whether the /dev/* pages (outbox, USSD simulator) are served."""
+        return not self.is_production and self.dev_pages is not False and self.is_demo
+
     @property
     def pool_size(self) -> int:
         return self.db_pool_size or self.web_threads
@@ -171,3 +207,42 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+# Environment safety (see the Settings block of the same name).
+_PLACEHOLDER_PREFIX = "change-me"
+_MIN_SECRET_LENGTH = 32
+
+
+class UnsafeSettingsError(ValueError):
+    """A production configuration that enables a simulator or keeps a placeholder secret."""
+
+
+def check_environment(settings: Settings | None = None) -> None:
+    """Refuse (one line, naming the setting) a production configuration that would let a
+    simulator take the place of a real service. Outside production: nothing to check."""
+    settings = settings or get_settings()
+    if not settings.is_production:
+        return
+    problem = _production_problem(settings)
+    if problem is not None:
+        raise UnsafeSettingsError(
+            f"refusing to start with TULPAR_ENVIRONMENT=production: {problem}"
+        )
+
+
+def _production_problem(settings: Settings) -> str | None:
+    explicit = settings.model_fields_set
+    if settings.sandbox_payments:
+        return "TULPAR_SANDBOX_PAYMENTS enables the sandbox payment provider (no money moves)"
+    if "sandbox_webhook_secret" in explicit:
+        return "TULPAR_SANDBOX_WEBHOOK_SECRET is set, but the sandbox provider is off in production"
+    if settings.dev_pages:
+        return "TULPAR_DEV_PAGES enables the /dev/* simulator pages"
+    if "sms_provider" in explicit and settings.sms_provider == "outbox":
+        return "TULPAR_SMS_PROVIDER=outbox sends no SMS; set smpp or http"
+    for name in ("otp_secret", "payment_link_secret"):
+        value: str = getattr(settings, name)
+        if value.startswith(_PLACEHOLDER_PREFIX) or len(value) < _MIN_SECRET_LENGTH:
+            return f"TULPAR_{name.upper()} must be a random value of at least 32 characters"
+    return None

@@ -26,6 +26,7 @@ def seed(factory: sessionmaker[Session]) -> tuple[str, dict[str, str]]:
     with factory() as session:
         card, _ = create_active_card(session)
         _, key = partner_service.create_key(session, "Wire partner", scopes=["partner"])
+        partner_service.assign_cards(session, "Wire partner", [card.iccid])
         session.commit()
         return card.iccid, {"Authorization": f"Bearer {key}"}
 

@@ -53,6 +53,7 @@ def seed(factory: sessionmaker[Session]) -> tuple[list[str], str]:
     with factory() as session:
         cards = [create_active_card(session)[0] for _ in range(20)]
         _, key = partner_service.create_key(session, "Burst partner", scopes=["partner"])
+        partner_service.assign_cards(session, "Burst partner", [card.iccid for card in cards])
         session.commit()
         return [card.iccid for card in cards], key
 

@@ -252,11 +252,14 @@ class TestIdempotency:
         assert client.get(f"/v1/orders/{first.json()['id']}", headers=headers).json()["plan"] == "P"
 
     def test_keys_belong_to_one_caller(self, client: TestClient, session: Session) -> None:
-        card = create_card(session, state=CardState.active)
         create_plan(session, code="P")
+        card_of_a = create_card(session, state=CardState.active)
+        headers_a = partner_headers(session, "A")
+        card_of_b = create_card(session, state=CardState.active)
+        headers_b = partner_headers(session, "B")
 
-        one = _post(client, partner_headers(session, "A"), "k", card=card.iccid, plan="P")
-        two = _post(client, partner_headers(session, "B"), "k", card=card.iccid, plan="P")
+        one = _post(client, headers_a, "k", card=card_of_a.iccid, plan="P")
+        two = _post(client, headers_b, "k", card=card_of_b.iccid, plan="P")
 
         assert one.status_code == two.status_code == 201
         assert one.json()["id"] != two.json()["id"]

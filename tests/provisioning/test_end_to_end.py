@@ -28,6 +28,7 @@ def test_a_renewal_paid_in_the_sandbox_is_provisioned_confirmed_and_receipted(
         plan = create_plan(session, code="E2E-15D", validity_days=15)
         card, _ = create_active_card(session, plan=plan, language="zh-Hans")
         _, key = partner_service.create_key(session, "E2E partner", scopes=["partner"])
+        partner_service.assign_cards(session, "E2E partner", [card.iccid])
         session.commit()
         card_id, iccid, validity_before = card.id, card.iccid, card.validity_ends_at
     assert validity_before is not None

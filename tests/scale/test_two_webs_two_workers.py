@@ -108,6 +108,7 @@ def test_every_renewal_completes_exactly_once(
         plan = create_plan(session, code="SCALE-7D", validity_days=VALIDITY_DAYS)
         cards = [create_active_card(session, plan=plan)[0] for _ in range(CARDS)]
         _, key = partner_service.create_key(session, "Scale partner", scopes=["partner"])
+        partner_service.assign_cards(session, "Scale partner", [card.iccid for card in cards])
         session.commit()
         validity_before = {card.id: card.validity_ends_at for card in cards}
         renewals = [card.iccid for card in cards] + [card.iccid for card in cards[:TWICE_RENEWED]]

@@ -4,8 +4,8 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from tulpar import clock
+from tulpar.api.dependencies import identified, limit_card_reads
 from tulpar.api.schemas.balance import Allowance, BundleSummary, CardBalance, MoneyAmount
-from tulpar.auth import service as auth_service
 from tulpar.balance import service as balance
 from tulpar.kit.credentials import presented_credential
 from tulpar.kit.session import read_only
@@ -21,7 +21,9 @@ async def card_balance(card: str, request: Request) -> CardBalance:
 
     # The caller and the balance in one thread step, two statements, no transaction.
     def read(session: Session) -> balance.CardBalance:
-        return balance.balance_for(session, auth_service.identify(session, credential), card)
+        caller = identified(request, session, credential)
+        limit_card_reads(request, caller, card)
+        return balance.balance_for(session, caller, card)
 
     return balance_out(await read_only(request, read))
 

@@ -23,6 +23,7 @@ class Caller:
     channel: Channel  # where orders this caller places are sold
     scopes: frozenset[str] = field(default_factory=frozenset)
     partner_id: int | None = None
+    requests_per_minute: int | None = None  # a partner's own limit on all its keys, if set
     card_id: int | None = None  # the one card a traveller may act on
     staff_id: int | None = None
     role: str | None = None

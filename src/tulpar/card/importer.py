@@ -91,8 +91,10 @@ def import_rows(
     rows: Iterable[tuple[int, dict[str, str]]],
     *,
     on_row: Callable[[], None] | None = None,
+    partner_id: int | None = None,
 ) -> ImportReport:
-    """Register each valid row in its own savepoint so one bad row cannot spoil the others."""
+    """Register each valid row in its own savepoint so one bad row cannot spoil the others;
+    with ``partner_id``, every card imported is that partner's to sell."""
     report = ImportReport()
     for line, row in rows:
         try:
@@ -100,7 +102,7 @@ def import_rows(
                 raise InvalidInputError("this row has more fields than the header")
             new_card = parse_row(row)
             with session.begin_nested():
-                card_service.register(session, new_card)
+                card_service.register(session, new_card, partner_id=partner_id)
             report.imported += 1
         except (InvalidInputError, CardAlreadyExistsError) as error:
             report.errors.append(RowError(line, error.detail))

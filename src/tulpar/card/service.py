@@ -101,8 +101,15 @@ class NewCard:
             raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
 
 
-def register(session: Session, new: NewCard, *, state: CardState = CardState.inventory) -> Card:
-    """Add a card to inventory with an empty wallet."""
+def register(
+    session: Session,
+    new: NewCard,
+    *,
+    state: CardState = CardState.inventory,
+    partner_id: int | None = None,
+) -> Card:
+    """Add a card to inventory with an empty wallet, sold by ``partner_id`` if given (the
+    only partner that may then read or renew it)."""
     if repository.by_iccid(session, new.iccid.value) is not None:
         raise CardAlreadyExistsError(f"A card with ICCID {new.iccid} already exists")
     if new.msisdn is not None:
@@ -119,6 +126,7 @@ def register(session: Session, new: NewCard, *, state: CardState = CardState.inv
             activation_code=None if new.activation_code is None else str(new.activation_code),
             language=new.language,
             state=state,
+            partner_id=partner_id,
         ),
     )
     wallet_service.open_for_card(session, card_id=card.id)

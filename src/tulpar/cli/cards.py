@@ -14,6 +14,7 @@ from tulpar.cli.common import command_transaction, console, errors
 from tulpar.errors import InvalidInputError
 from tulpar.kit.format import format_data, format_minutes, format_money
 from tulpar.kit.text_files import UnreadableLineError, utf8_lines
+from tulpar.partner import service as partner_service
 
 app = typer.Typer(no_args_is_help=True, help="Cards (eSIMs).")
 
@@ -40,7 +41,12 @@ class _ByteCounter:
 
 
 @app.command("import")
-def import_cards(file: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
+def import_cards(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    partner: str | None = typer.Option(
+        None, "--partner", help="the partner selling these cards: only it may read or renew them"
+    ),
+) -> None:
     """Import cards from FILE.csv (header iccid,msisdn,imsi,eid,activation_code,language).
 
     Bad rows are reported with their line numbers and import nothing; good rows are imported.
@@ -58,7 +64,10 @@ def import_cards(file: Path = typer.Argument(..., exists=True, dir_okay=False)) 
         stream = _ByteCounter(file, progress, task_id)
         try:
             with command_transaction() as session:
-                report = importer.import_rows(session, importer.read_rows(stream))
+                seller = None if partner is None else partner_service.named(session, partner).id
+                report = importer.import_rows(
+                    session, importer.read_rows(stream), partner_id=seller
+                )
         except UnreadableLineError as error:
             errors.print(
                 f"[red]error:[/red] {error.detail}; nothing was imported (a file goes in whole"

@@ -131,8 +131,12 @@ def _ensure_card(session: Session, demo: DemoCard) -> Card:
 
 
 def demo_partner_key(session: Session, key_file: Path) -> str:
-    """The demo partner's key, kept in the data dir so reruns print the same working key."""
-    return persisted_key(session, key_file, partner=DEMO_PARTNER, scope="partner")
+    """The demo partner's key, kept in the data dir so reruns print the same working key.
+    The demo partner sold the demo cards (after :func:`seed`): only it may read and renew
+    them."""
+    key = persisted_key(session, key_file, partner=DEMO_PARTNER, scope="partner")
+    partner_service.assign_cards(session, DEMO_PARTNER, [demo.iccid for demo in DEMO_CARDS])
+    return key
 
 
 def persisted_key(session: Session, key_file: Path, *, partner: str, scope: str) -> str:

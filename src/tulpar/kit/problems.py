@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tulpar.errors import TulparError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Stable codes of the HTTP-level refusals (413: kit.body_limit, raised while a body is read).
+_HTTP_CODES = {404: "not_found", 413: "body_too_large"}
 
 
 def problem(
@@ -26,7 +28,9 @@ def problem(
         "instance": instance,
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status in (429, 503) and isinstance(extra.get("retry_after_seconds"), int):
+        headers["Retry-After"] = str(extra["retry_after_seconds"])
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -61,7 +65,7 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         return problem(
             status=error.status_code,
-            code="not_found" if error.status_code == 404 else f"http_{error.status_code}",
+            code=_HTTP_CODES.get(error.status_code, f"http_{error.status_code}"),
             title=str(error.detail),
             detail=str(error.detail),
             instance=request.url.path,

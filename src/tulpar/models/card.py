@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, String, Text, func, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tulpar.models.base import Base, created_at_column, identity_pk, str_enum
@@ -61,4 +61,7 @@ class Card(Base):
     # The traveller texted STOP: no reminders or promotions (codes and confirmations still go).
     # Written by the notification domain, which owns what may be sent to whom.
     marketing_opt_out_at: Mapped[datetime | None]
+    # The partner that sold the card (assigned at import or by `tulpar partners assign`): the
+    # only partner that may read or renew it (tulpar.auth.service.ensure_may_read_card).
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
     created_at: Mapped[datetime] = created_at_column()

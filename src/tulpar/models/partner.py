@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -13,9 +13,18 @@ class Partner(Base):
     """A reseller or carrier system that calls the API with a key."""
 
     __tablename__ = "partners"
+    __table_args__ = (
+        CheckConstraint(
+            "requests_per_minute IS NULL OR requests_per_minute > 0",
+            name="requests_per_minute_positive",
+        ),
+    )
 
     id: Mapped[int] = identity_pk()
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    # All of this partner's keys together, per web process; None: no per-key limit (a USSD
+    # gateway or a large partner sends thousands of travellers' traffic from one key).
+    requests_per_minute: Mapped[int | None]
     created_at: Mapped[datetime] = created_at_column()
 
 

@@ -25,6 +25,8 @@ from tulpar.notification.templates import BALANCE_KEYS, TEMPLATES, render
 log = structlog.get_logger()
 
 SEND_TASK = "notification.send"
+DECOY_TASK = "notification.send_nothing"
+DECOY_LANGUAGE = "zh-Hans"  # the usual traveller's, so the text is as long as a real one
 # Secrets inside a template's text, masked once the message has left through a real provider.
 SECRET_PATTERNS = {"otp": re.compile(r"\b[0-9]{6}\b")}
 
@@ -98,6 +100,18 @@ def queue_sms(
         return None
     defer_in_transaction(session, SEND_TASK, notification_id=notification.id)
     return notification
+
+
+def queue_decoy_sms(
+    session: Session, *, template: str, context: dict[str, object], dedupe_key: str
+) -> None:
+    """The work of :func:`queue_sms` for a message that goes nowhere: rendered and measured,
+    the dedupe key looked up, a job deferred that sends nothing. For answers whose time must
+    not tell whether there was a recipient (OTP codes for unknown cards)."""
+    body = render(template, dict(context), language=DECOY_LANGUAGE)
+    count_segments(body)
+    repository.rehearse_insert(session, dedupe_key)
+    defer_in_transaction(session, DECOY_TASK, notification_id=0)
 
 
 def may_send_marketing(card: Card) -> bool:

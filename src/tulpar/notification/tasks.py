@@ -88,6 +88,11 @@ def send(context: procrastinate.JobContext, notification_id: int) -> None:
     deliver(get_sessionmaker(), notification_id, last_attempt=last_attempt)
 
 
+@app.task(name="notification.send_nothing", pass_context=False)
+def send_nothing(notification_id: int) -> None:
+    """The job :func:`tulpar.notification.service.queue_decoy_sms` defers: nothing to send."""
+
+
 @app.periodic(cron="* * * * *", periodic_id="notification.keep_smpp_bound")
 @app.task(
     name="notification.keep_smpp_bound",

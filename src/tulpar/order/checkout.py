@@ -16,7 +16,7 @@ from tulpar.bundle.policy import RenewalQuote
 from tulpar.card import service as card_service
 from tulpar.catalog import service as catalog_service
 from tulpar.config import get_settings
-from tulpar.errors import CardNotFoundError, InvalidInputError, TulparError
+from tulpar.errors import InvalidInputError, TulparError
 from tulpar.models import Order, OrderKind, OrderState, PaymentProviderName, Plan
 from tulpar.money import Money
 from tulpar.order import repository
@@ -75,8 +75,7 @@ def place(session: Session, caller: Caller, request: OrderRequest) -> Order:
     auth_service.ensure_may_buy(caller)
     now = clock.now()
     card = card_service.find(session, request.card)
-    if caller.card_id is not None and card.id != caller.card_id:
-        raise CardNotFoundError()
+    auth_service.ensure_may_buy(caller, card)
     card_service.ensure_renewable(card, now=now)
     if request.promo_code:
         # No promotion exists yet, so no code can match one.
@@ -134,8 +133,7 @@ def quote(
     auth_service.ensure_may_buy(caller)
     now = clock.now()
     found = card_service.find(session, card)
-    if caller.card_id is not None and found.id != caller.card_id:
-        raise CardNotFoundError()
+    auth_service.ensure_may_buy(caller, found)
     card_service.ensure_renewable(found, now=now)
     request = OrderRequest(
         card=card,

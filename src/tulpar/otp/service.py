@@ -72,6 +72,8 @@ class _Subject:
 def _resolve(session: Session, reference: str) -> _Subject:
     """Raises ``InvalidCardReferenceError`` (422) for text that is not a card number at all."""
     parsed = parse_card_reference(reference)
+    # Hashed whether or not the card exists: the same work either way.
+    reference_key = f"ref:{_keyed_hash('otp-ref', parsed.value)[:40]}"
     try:
         card = card_service.find(session, parsed)
     except CardNotFoundError:
@@ -82,7 +84,7 @@ def _resolve(session: Session, reference: str) -> _Subject:
     ):
         card = None
     if card is None:
-        return _Subject(key=f"ref:{_keyed_hash('otp-ref', parsed.value)[:40]}", card=None)
+        return _Subject(key=reference_key, card=None)
     return _Subject(key=f"card:{card.id}", card=card)
 
 
@@ -116,14 +118,18 @@ def request_code(session: Session, reference: str, *, client_address: str) -> No
                 "Too many codes were requested; please try again later",
                 retry_after_seconds=_seconds_until(oldest + CAP_WINDOW, now),
             )
+    # From here both sides do the same work (the code hashed, a challenge written, an SMS
+    # queued or its decoy of equal cost), so the answer's time does not tell whether the card
+    # exists (issue 12, defect 9).
     code = f"{secrets.randbelow(1_000_000):06d}"
+    code_hmac = _code_hmac(subject.key, code)
     challenge = repository.add_challenge(
         session,
         OtpChallenge(
             subject=subject.key,
             card_id=None if subject.card is None else subject.card.id,
             client_address=client_address[:64],
-            code_hmac=None if subject.card is None else _code_hmac(subject.key, code),
+            code_hmac=None if subject.card is None else code_hmac,
             attempts=0,
             expires_at=now + CODE_LIFETIME,
             created_at=now,
@@ -136,6 +142,10 @@ def request_code(session: Session, reference: str, *, client_address: str) -> No
             template="otp",
             context={"code": code},
             dedupe_key=f"otp:{challenge.id}",
+        )
+    else:
+        notification_service.queue_decoy_sms(
+            session, template="otp", context={"code": code}, dedupe_key=f"otp:{challenge.id}"
         )
         metrics.otp_sent()
 

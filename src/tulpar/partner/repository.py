@@ -23,3 +23,7 @@ def active_key_with_partner(session: Session, prefix: str) -> tuple[ApiKey, Part
     )
     row = session.execute(query).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+def partner_name(session: Session, partner_id: int) -> str:
+    return session.scalars(select(Partner.name).where(Partner.id == partner_id)).one()

@@ -9,9 +9,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from tulpar.card import service as card_service
 from tulpar.errors import ForbiddenError, InvalidInputError, UnauthorizedError
 from tulpar.models import ApiKey, Partner
 from tulpar.partner import repository
+
+
+class PartnerNotFoundError(InvalidInputError):
+    code = "partner_not_found"
+    title = "No such partner"
+
 
 SCOPES = ("partner", "carrier")
 KEY_PREFIX = "tlp"
@@ -22,6 +29,7 @@ class PartnerIdentity:
     partner_id: int
     name: str
     scopes: frozenset[str]
+    requests_per_minute: int | None = None
 
 
 def _digest(secret: str) -> str:
@@ -72,4 +80,56 @@ def authenticate(
         raise UnauthorizedError()
     if scope is not None and scope not in key.scopes:
         raise ForbiddenError(f"This key lacks the {scope!r} scope")
-    return PartnerIdentity(partner_id=partner.id, name=partner.name, scopes=frozenset(key.scopes))
+    return PartnerIdentity(
+        partner_id=partner.id,
+        name=partner.name,
+        scopes=frozenset(key.scopes),
+        requests_per_minute=partner.requests_per_minute,
+    )
+
+
+def named(session: Session, name: str) -> Partner:
+    """The partner called ``name``; :class:`PartnerNotFoundError` (422) if there is none."""
+    partner = repository.partner_by_name(session, name.strip())
+    if partner is None:
+        raise PartnerNotFoundError(
+            f"No partner is called {name.strip()!r}: create it with `tulpar partners create`"
+        )
+    return partner
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    assigned: list[str]  # ICCIDs now this partner's (including those that already were)
+    held_elsewhere: dict[str, str]  # ICCID -> the partner that holds it (not moved)
+
+
+def assign_cards(
+    session: Session, name: str, references: list[str], *, move: bool = False
+) -> Assignment:
+    """Make the cards (ICCIDs or phone numbers) ``name``'s to read and renew. A card another
+    partner holds is moved only with ``move``; otherwise it is reported and left alone.
+    Raises :class:`CardNotFoundError` for an unknown card before anything changes."""
+    partner = named(session, name)
+    cards = [card_service.find(session, reference, for_update=True) for reference in references]
+    assigned: list[str] = []
+    held_elsewhere: dict[str, str] = {}
+    for card in sorted(cards, key=lambda found: found.id):
+        if card.partner_id is not None and card.partner_id != partner.id and not move:
+            held_elsewhere[card.iccid] = repository.partner_name(session, card.partner_id)
+            continue
+        card.partner_id = partner.id
+        assigned.append(card.iccid)
+    session.flush()
+    return Assignment(assigned=assigned, held_elsewhere=held_elsewhere)
+
+
+def set_requests_per_minute(session: Session, name: str, limit: int | None) -> Partner:
+    """Limit all of ``name``'s keys together to ``limit`` requests a minute (per web
+    process), or lift the limit with ``None``."""
+    if limit is not None and limit < 1:
+        raise InvalidInputError("A limit is at least 1 request a minute")
+    partner = named(session, name)
+    partner.requests_per_minute = limit
+    session.flush()
+    return partner

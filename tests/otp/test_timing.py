@@ -1,0 +1,80 @@
+"""Asking for a code takes as long for a card that does not exist as for one that does
+(issue 12, defect 9): the time of an answer must not tell whether a number is a card."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.fixtures.factories import create_card, make_iccid
+
+SAMPLES = 150  # per side, interleaved
+WARM_UP = 20  # pairs not counted: first requests compile templates and warm caches
+Z_LIMIT = 3.0  # today's main gave z = 6.65 on a quiet machine (median 12.5 against 9.4 ms)
+
+
+def mann_whitney_z(first: list[float], second: list[float]) -> float:
+    """The normal approximation of the Mann–Whitney U statistic (with tie correction):
+    about N(0, 1) when both samples come from the same distribution."""
+    pooled = sorted([(value, 0) for value in first] + [(value, 1) for value in second])
+    ranks = [0.0] * len(pooled)
+    ties = 0.0
+    start = 0
+    while start < len(pooled):
+        end = start
+        while end + 1 < len(pooled) and pooled[end + 1][0] == pooled[start][0]:
+            end += 1
+        for index in range(start, end + 1):
+            ranks[index] = (start + end) / 2 + 1
+        size = end - start + 1
+        ties += size**3 - size
+        start = end + 1
+    n1, n2 = len(first), len(second)
+    rank_sum = sum(rank for rank, (_, side) in zip(ranks, pooled, strict=True) if side == 0)
+    u = rank_sum - n1 * (n1 + 1) / 2
+    n = n1 + n2
+    variance = n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1)))
+    return (u - n1 * n2 / 2) / math.sqrt(variance)
+
+
+def _timed(call: Callable[[], int]) -> float:
+    start = time.perf_counter()
+    status = call()
+    elapsed = time.perf_counter() - start
+    assert status == 202
+    return elapsed
+
+
+def test_a_code_for_an_unknown_card_takes_as_long_as_for_a_real_one(
+    client: TestClient, session: Session, configure: Callable[..., None]
+) -> None:
+    # Every request is for a card of its own, so no cooldown answers early on either side,
+    # and the per-address caps are lifted (all come from one test client).
+    configure(otp_hourly_cap_per_address=10_000, rate_limit_anonymous_per_minute=0)
+    total = SAMPLES + WARM_UP
+    known = [create_card(session).iccid for _ in range(total)]
+    unknown = [make_iccid(900_000 + number) for number in range(total)]
+    session.commit()
+
+    def ask(card: str) -> Callable[[], int]:
+        return lambda: client.post("/v1/otp", json={"card": card}).status_code
+
+    known_times: list[float] = []
+    unknown_times: list[float] = []
+    for number in range(total):
+        # Interleaved, alternating which goes first, so drift in machine load hits both.
+        pair = [(known_times, ask(known[number])), (unknown_times, ask(unknown[number]))]
+        for times, call in pair if number % 2 == 0 else reversed(pair):
+            elapsed = _timed(call)
+            if number >= WARM_UP:
+                times.append(elapsed)
+
+    z = mann_whitney_z(known_times, unknown_times)
+    medians = (sorted(known_times)[SAMPLES // 2], sorted(unknown_times)[SAMPLES // 2])
+    assert abs(z) < Z_LIMIT, (
+        f"z = {z:.2f}; median {medians[0] * 1000:.2f} ms known, {medians[1] * 1000:.2f} ms unknown"
+    )
