@@ -9,7 +9,7 @@ authorised paths are reached as well as the refusals."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -27,7 +27,9 @@ from tulpar.kit.problems import PROBLEM_MEDIA_TYPE
 API_PATHS = r"^/(v1|webhooks)/"
 
 
-def no_server_failure(ctx: object, response: schemathesis.Response, case: schemathesis.Case) -> None:
+def no_server_failure(
+    ctx: object, response: schemathesis.Response, case: schemathesis.Case[Any]
+) -> None:
     """No 500 (nor any 5xx but the documented 503 of a provider or database that is not
     there, which says when to retry)."""
     status = response.status_code
@@ -51,9 +53,8 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP).include(path_regex
 
 
 @pytest.fixture(autouse=True)
-def _sessions(session_factory: sessionmaker[Session]) -> Iterator[None]:
+def _sessions(session_factory: sessionmaker[Session]) -> None:
     APP.state.sessionmaker = session_factory
-    yield
 
 
 @schema.parametrize()
@@ -64,7 +65,9 @@ def _sessions(session_factory: sessionmaker[Session]) -> Iterator[None]:
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_the_api_keeps_its_documented_contract(case: schemathesis.Case, partner_key: str) -> None:
+def test_the_api_keeps_its_documented_contract(
+    case: schemathesis.Case[Any], partner_key: str
+) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {partner_key}"}, checks=CHECKS)
 
 
