@@ -16,6 +16,7 @@ from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker, libpq_url, transaction
 from tulpar.demo import carrier as demo_carrier
 from tulpar.demo import seed
+from tulpar.kit.forwarded import SERVER_OPTIONS
 from tulpar.migrations_runner import upgrade
 from tulpar.worker import run_worker
 
@@ -104,7 +105,14 @@ async def _run_web_and_worker(
 ) -> None:
     # host and port only label uvicorn's log lines; it serves on the listener.
     server = uvicorn.Server(
-        uvicorn.Config(create_app(), host=host, port=port, log_level="info", log_config=None)
+        uvicorn.Config(
+            create_app(),
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=None,
+            **SERVER_OPTIONS,  # the app decides which proxies to trust
+        )
     )
     worker_task = asyncio.create_task(run_worker(concurrency=_job_slots()))
     carrier_task = asyncio.create_task(carrier.serve())

@@ -9,6 +9,7 @@ import uvicorn
 from tulpar import worker as worker_module
 from tulpar.cli.common import exit_normally_on_sigterm, schema_required
 from tulpar.db import libpq_url
+from tulpar.kit.forwarded import SERVER_OPTIONS
 from tulpar.kit import metrics
 
 # uvicorn imports the app in each of its processes (``--workers``): a factory, called there.
@@ -40,6 +41,7 @@ def serve(
         workers=workers,
         log_level="info",
         log_config=None,
+        **SERVER_OPTIONS,  # the app decides which proxies to trust (TULPAR_TRUSTED_PROXIES)
     )
 
 
