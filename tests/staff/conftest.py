@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 import pyotp
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from tulpar.auth import service as auth_service
 from tulpar.auth.identity import Caller
 from tulpar.models import StaffUser, Store
+from tulpar.staff import passwords
 from tulpar.staff import service as staff_service
 from tulpar.store import service as store_service
 
@@ -72,3 +74,13 @@ def team(session: Session) -> Team:
         users=users,
         other_clerk=make_user(session, "clerk-2", "clerk", store=other),
     )
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 with the smallest work factors: the tests exercise the logic, not the cost
+    (production keeps argon2-cffi's defaults)."""
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    passwords._dummy_hash.cache_clear()

@@ -22,7 +22,8 @@ STORE = [
 def test_first_store_admin_and_clerk(committed: sessionmaker[Session]) -> None:
     result = runner.invoke(app, STORE)
     assert result.exit_code == 0, result.output
-    assert "ALA-01" in result.output and "STORE-ALA01" in result.output
+    assert "ALA-01" in result.output
+    assert "STORE-ALA01" in result.output
 
     result = runner.invoke(
         app, ["users", "create", "root", "--role", "admin", "--password-stdin"],
@@ -61,6 +62,7 @@ def test_a_clerk_needs_a_known_store(committed: sessionmaker[Session]) -> None:
         app, ["users", "create", "asel", "--role", "clerk", "--password-stdin"],
         input="a long clerk password\n",
     )  # fmt: skip
-    assert result.exit_code == 1 and "belongs to a store" in result.output
+    assert result.exit_code == 1
+    assert "belongs to a store" in result.output
     with committed() as session:
         assert staff_service.sign_in(session, "asel", "a long clerk password").refused

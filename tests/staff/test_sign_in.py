@@ -21,8 +21,10 @@ def test_a_clerk_signs_in_with_a_password(session: Session, team: Team) -> None:
     result = staff_service.sign_in(session, "CLERK-1", PASSWORD)  # any case
     assert result.step is SignInStep.done
     current = staff_service.signed_in(session, result.token)
-    assert current is not None and current.complete
-    assert current.caller.role == "clerk" and current.caller.store_id == team.store.id
+    assert current is not None
+    assert current.complete
+    assert current.caller.role == "clerk"
+    assert current.caller.store_id == team.store.id
     assert current.caller.actor == "staff:clerk-1"
 
 
@@ -55,10 +57,13 @@ def test_admin_and_support_need_the_totp_code(session: Session, team: Team, role
     result = staff_service.sign_in(session, user.username, PASSWORD)
     assert result.step is SignInStep.enrol  # never entered a code yet
     current = staff_service.signed_in(session, result.token)
-    assert current is not None and not current.complete
+    assert current is not None
+    assert not current.complete
     enrolment = staff_service.enrolment(session, current)
-    assert enrolment is not None and enrolment.qr_svg.startswith("<svg")
-    assert "otpauth://totp/" in enrolment.uri and "http" not in enrolment.qr_svg
+    assert enrolment is not None
+    assert enrolment.qr_svg.startswith("<svg")
+    assert "otpauth://totp/" in enrolment.uri
+    assert "http" not in enrolment.qr_svg
     assert not staff_service.second_factor(session, current, "000000")
     assert not staff_service.signed_in(session, result.token).complete  # type: ignore[union-attr]
     assert staff_service.second_factor(session, current, code_for(user))
