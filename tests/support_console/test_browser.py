@@ -3,80 +3,75 @@ order, refunds it with a reason, and the traveller's SMS is queued in their lang
 the refund in the audit log, before and after; a support user answers a traveller's ticket
 and the SMS goes out in the traveller's language.
 
-Signing in: the staff sign-in pages (password + TOTP, tulpar.web.staff) are built alongside
-this console; until they are, this module's live app has the signed-in caller put in place
-of ``current_staff`` (a real staff_users row with the support role). Everything after
-sign-in is the real page, form, service, ledger and outbox."""
+The support user signs in on the staff pages with a password and a TOTP code (pyotp)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 
+import pyotp
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser.conftest import Site, Tab, browser, new_tab, sign_in  # noqa: F401 (fixtures)
+from tests.browser.conftest import Tab, browser, new_tab, sign_in, site  # noqa: F401 (fixtures)
 from tests.fixtures.factories import create_active_card, create_card, create_plan
 from tests.provisioning.conftest import create_paid_order
-from tulpar.app import create_app
+from tests.support_console.conftest import PASSWORD
 from tulpar.auth import service as auth_service
-from tulpar.auth.identity import Caller
-from tulpar.carrier_sim.server import app_in_thread
-from tulpar.config import get_settings
 from tulpar.models import (
     AuditEntry,
     Card,
     Notification,
     OrderState,
     Refund,
-    StaffRole,
     StaffUser,
 )
+from tulpar.staff import service as staff_service
 from tulpar.support import service as support_service
-from tulpar.web.support.pages import current_staff
-
-SIGNED_IN: dict[str, Caller] = {}
 
 
-@pytest.fixture(scope="module")
-def site(engine: Engine) -> Iterator[Site]:
-    """The app on a loopback port, with the signed-in support user of the running test."""
-    app = create_app()
-    app.dependency_overrides[current_staff] = lambda: SIGNED_IN["caller"]
-    with pytest.MonkeyPatch.context() as patch, app_in_thread(app) as base:
-        patch.setenv("TULPAR_PUBLIC_BASE_URL", base)
-        get_settings.cache_clear()
-        try:
-            yield Site(base=base)
-        finally:
-            get_settings.cache_clear()
-    get_settings.cache_clear()
+@dataclass
+class SupportUser:
+    user: StaffUser
+    secret: str
 
 
 @pytest.fixture
-def support_user(committed: sessionmaker[Session]) -> Iterator[StaffUser]:
+def support_user(committed: sessionmaker[Session]) -> SupportUser:
     with committed() as session:
-        user = StaffUser(
+        user = staff_service.create_user(
+            session,
+            auth_service.command_line(),
             username="aigerim",
-            display_name="Aigerim",
-            password_hash="(signed in for the test)",
-            role=StaffRole.support,
-            language="en",
+            password=PASSWORD,
+            role="support",
         )
-        session.add(user)
         session.commit()
-        session.refresh(user)
-        SIGNED_IN["caller"] = auth_service.staff(user)
+        assert user.totp_secret is not None
         session.expunge(user)
-    yield user
-    SIGNED_IN.clear()
+        return SupportUser(user=user, secret=user.totp_secret)
+
+
+def sign_in_with_totp(tab: Tab, who: SupportUser) -> None:
+    """The staff sign-in pages: username and password, then the TOTP code (pyotp computes
+    it from the user's secret, as the phone app would after scanning the QR code)."""
+    tab.open("/support")
+    tab.page.wait_for_url("**/staff/sign-in")
+    tab.page.fill("#username", who.user.username)
+    tab.page.fill("#password", PASSWORD)
+    tab.page.press("#password", "Enter")
+    tab.page.wait_for_url("**/staff/second-factor")
+    tab.page.fill("#code", pyotp.TOTP(who.secret).now())
+    tab.page.press("#code", "Enter")
+    tab.page.wait_for_url(lambda url: not url.endswith("/staff/second-factor"))
 
 
 def test_support_refunds_a_failed_order_and_the_traveller_is_told(
     committed: sessionmaker[Session],
     new_tab: Callable[..., Tab],  # noqa: F811
-    support_user: StaffUser,
+    support_user: SupportUser,
 ) -> None:
     with committed() as session:
         plan = create_plan(session, validity_days=15)
@@ -87,6 +82,7 @@ def test_support_refunds_a_failed_order_and_the_traveller_is_told(
         order_id, iccid = order.id, card.iccid
 
     tab = new_tab(locale="en-US")
+    sign_in_with_totp(tab, support_user)
     tab.open("/support")
     tab.page.fill("#q", iccid)
     tab.page.click("button[type=submit]")
@@ -108,7 +104,7 @@ def test_support_refunds_a_failed_order_and_the_traveller_is_told(
         assert sms.language == "zh-Hans"
         assert sms.body == f"【Tulpar】订单{order_id}的3,500 KZT正在原路退回。"
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "order.refund")).one()
-        assert entry.staff_id == support_user.id
+        assert entry.staff_id == support_user.user.id
         assert entry.subject == f"order:{order_id}"
         assert entry.reason == "carrier refused the bundle twice"
         assert entry.before == {
@@ -124,7 +120,7 @@ def test_support_refunds_a_failed_order_and_the_traveller_is_told(
 def test_support_replies_to_a_ticket_in_the_travellers_language(
     committed: sessionmaker[Session],
     new_tab: Callable[..., Tab],  # noqa: F811
-    support_user: StaffUser,
+    support_user: SupportUser,
 ) -> None:
     with committed() as session:
         card = create_card(session, language="zh-Hans")
@@ -135,6 +131,7 @@ def test_support_replies_to_a_ticket_in_the_travellers_language(
         ticket_id, card_id = ticket.id, card.id
 
     tab = new_tab(locale="en-US")
+    sign_in_with_totp(tab, support_user)
     tab.open("/support/tickets")
     tab.page.click(f"a[href='/support/tickets/{ticket_id}']")
     assert "套餐没有生效" in tab.page.inner_text("ul.messages")

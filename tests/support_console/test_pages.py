@@ -10,28 +10,30 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.support_console.conftest import ROLES, Recorded, Scene, rows, staff
+from tests.support_console.conftest import COOKIE, ROLES, Recorded, Scene, rows, signed_in
 from tulpar.models import LedgerEntry, Notification, Refund
-from tulpar.web.support.pages import current_staff
 
-SignIn = Callable[[str | None], None]
+SignIn = Callable[[str | None], str]
 
 
 @pytest.fixture
-def sign_in(client: TestClient) -> SignIn:
-    """Stand in for the staff sign-in: the request's caller has this role (None: nobody)."""
+def sign_in(client: TestClient, session: Session) -> SignIn:
+    """Sign this client in as a new staff user of ``role`` (None: sign out); returns the
+    session's CSRF token."""
 
-    def as_role(role: str | None) -> None:
-        app = client.app
+    def as_role(role: str | None) -> str:
+        client.cookies.clear()
         if role is None:
-            app.dependency_overrides.pop(current_staff, None)  # type: ignore[attr-defined]
-        else:
-            app.dependency_overrides[current_staff] = lambda: staff(role)  # type: ignore[attr-defined]
+            return ""
+        staff = signed_in(session, role)
+        client.cookies.set(COOKIE, staff.token)
+        return staff.csrf
 
     return as_role
 
 
 def _csrf(client: TestClient, url: str) -> str:
+    """The CSRF token as a page's form carries it."""
     page = client.get(url)
     assert page.status_code == 200, page.text
     match = re.search(r'name="csrf" value="([^"]+)"', page.text)
@@ -62,9 +64,7 @@ def test_role_against_action_over_http(
 ) -> None:
     url, fields = ACTIONS[action]
     url = url.format(order=failed_order.order.id, card=failed_order.card.id)
-    sign_in("support")
-    csrf = _csrf(client, f"/support/orders/{failed_order.order.id}")
-    sign_in(role)
+    csrf = sign_in(role)
     before = (rows(session, Refund), rows(session, LedgerEntry), rows(session, Notification))
 
     answer = client.post(
@@ -114,7 +114,6 @@ def test_a_form_without_its_csrf_token_changes_nothing(
     audited: list[Recorded],
 ) -> None:
     sign_in("support")
-    _csrf(client, f"/support/orders/{failed_order.order.id}")
     answer = client.post(
         f"/support/orders/{failed_order.order.id}/refund",
         data={"reason": "x", "csrf": "forged"},
@@ -134,7 +133,7 @@ def test_a_partial_refund_through_the_page_then_refunding_too_much(
 ) -> None:
     sign_in("support")
     order_url = f"/support/orders/{failed_order.order.id}"
-    csrf = _csrf(client, order_url)
+    csrf = _csrf(client, order_url)  # as the page's form carries it
     ok = client.post(
         order_url + "/refund", data={"amount": "100000", "reason": "part", "csrf": csrf}
     )

@@ -15,13 +15,13 @@ from tulpar.kit.session import DbSession
 from tulpar.models import TicketStatus
 from tulpar.support import tickets
 from tulpar.wallet import service as wallet_service
-from tulpar.web.support.pages import Staff, SupportRoute, check_csrf, redirect, render
+from tulpar.web.support.pages import SessionCsrf, Staff, SupportRoute, redirect, render
 
 router = APIRouter(prefix="/support", route_class=SupportRoute, include_in_schema=False)
+CSRF = [SessionCsrf]
 
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Reason = Annotated[str, Form(max_length=500)]
-Csrf = Annotated[str, Form(max_length=64)]
 
 
 def _amount(raw: str, *, allow_empty: bool = False) -> int | None:
@@ -55,7 +55,7 @@ def order_page(order_id: Id, request: Request, session: DbSession, caller: Staff
     )
 
 
-@router.post("/orders/{order_id}/refund")
+@router.post("/orders/{order_id}/refund", dependencies=CSRF)
 def refund_order(
     order_id: Id,
     request: Request,
@@ -63,39 +63,33 @@ def refund_order(
     caller: Staff,
     reason: Reason = "",
     amount: Annotated[str, Form(max_length=20)] = "",
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     support_actions.refund(
         session, caller, order_id, amount_minor=_amount(amount, allow_empty=True), reason=reason
     )
     return redirect(request, f"/support/orders/{order_id}")
 
 
-@router.post("/orders/{order_id}/retry")
+@router.post("/orders/{order_id}/retry", dependencies=CSRF)
 def retry_order(
     order_id: Id,
     request: Request,
     session: DbSession,
     caller: Staff,
     reason: Reason = "",
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     support_actions.retry_provisioning(session, caller, order_id, reason=reason)
     return redirect(request, f"/support/orders/{order_id}")
 
 
-@router.post("/orders/{order_id}/cancel")
+@router.post("/orders/{order_id}/cancel", dependencies=CSRF)
 def cancel_order(
     order_id: Id,
     request: Request,
     session: DbSession,
     caller: Staff,
     reason: Reason = "",
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     support_actions.cancel(session, caller, order_id, reason=reason)
     return redirect(request, f"/support/orders/{order_id}")
 
@@ -115,7 +109,7 @@ def card_page(card_id: Id, request: Request, session: DbSession, caller: Staff) 
     )
 
 
-@router.post("/cards/{card_id}/wallet")
+@router.post("/cards/{card_id}/wallet", dependencies=CSRF)
 def card_wallet(
     card_id: Id,
     request: Request,
@@ -123,16 +117,14 @@ def card_wallet(
     caller: Staff,
     reason: Reason = "",
     amount: Annotated[str, Form(max_length=20)] = "",
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     support_actions.credit_wallet(
         session, caller, card_id, amount_minor=_amount(amount) or 0, reason=reason
     )
     return redirect(request, f"/support/cards/{card_id}")
 
 
-@router.post("/cards/{card_id}/allowance")
+@router.post("/cards/{card_id}/allowance", dependencies=CSRF)
 def card_allowance(
     card_id: Id,
     request: Request,
@@ -141,58 +133,50 @@ def card_allowance(
     reason: Reason = "",
     account: Annotated[str, Form(max_length=8)] = "",
     amount: Annotated[str, Form(max_length=20)] = "",
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     support_actions.adjust_allowance(
         session, caller, card_id, account=account, delta=_amount(amount) or 0, reason=reason
     )
     return redirect(request, f"/support/cards/{card_id}")
 
 
-@router.post("/cards/{card_id}/suspend")
+@router.post("/cards/{card_id}/suspend", dependencies=CSRF)
 def card_suspend(
     card_id: Id,
     request: Request,
     session: DbSession,
     caller: Staff,
     reason: Reason = "",
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     support_actions.suspend(session, caller, card_id, reason=reason)
     return redirect(request, f"/support/cards/{card_id}")
 
 
-@router.post("/cards/{card_id}/unsuspend")
+@router.post("/cards/{card_id}/unsuspend", dependencies=CSRF)
 def card_unsuspend(
     card_id: Id,
     request: Request,
     session: DbSession,
     caller: Staff,
     reason: Reason = "",
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     support_actions.unsuspend(session, caller, card_id, reason=reason)
     return redirect(request, f"/support/cards/{card_id}")
 
 
-@router.post("/cards/{card_id}/resend")
+@router.post("/cards/{card_id}/resend", dependencies=CSRF)
 def card_resend(
     card_id: Id,
     request: Request,
     session: DbSession,
     caller: Staff,
     reason: Reason = "",
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     support_actions.resend_confirmation(session, caller, card_id, reason=reason)
     return redirect(request, f"/support/cards/{card_id}")
 
 
-@router.post("/cards/{card_id}/language")
+@router.post("/cards/{card_id}/language", dependencies=CSRF)
 def card_language(
     card_id: Id,
     request: Request,
@@ -200,9 +184,7 @@ def card_language(
     caller: Staff,
     reason: Reason = "",
     language: Annotated[str, Form(max_length=8)] = "",
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     support_actions.change_language(session, caller, card_id, language=language, reason=reason)
     return redirect(request, f"/support/cards/{card_id}")
 
@@ -228,45 +210,38 @@ def ticket_page(ticket_id: Id, request: Request, session: DbSession, caller: Sta
     )
 
 
-@router.post("/tickets/{ticket_id}/reply")
+@router.post("/tickets/{ticket_id}/reply", dependencies=CSRF)
 def ticket_reply(
     ticket_id: Id,
     request: Request,
     session: DbSession,
     caller: Staff,
     text: Annotated[str, Form(max_length=4000)] = "",
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     tickets.reply(session, caller, ticket_id, text=text)
     return redirect(request, f"/support/tickets/{ticket_id}")
 
 
-@router.post("/tickets/{ticket_id}/note")
+@router.post("/tickets/{ticket_id}/note", dependencies=CSRF)
 def ticket_note(
     ticket_id: Id,
     request: Request,
     session: DbSession,
     caller: Staff,
     text: Annotated[str, Form(max_length=4000)] = "",
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     tickets.note(session, caller, ticket_id, text=text)
     return redirect(request, f"/support/tickets/{ticket_id}")
 
 
-@router.post("/tickets/{ticket_id}/assign")
-def ticket_assign(
-    ticket_id: Id, request: Request, session: DbSession, caller: Staff, csrf: Csrf = ""
-) -> Response:
+@router.post("/tickets/{ticket_id}/assign", dependencies=CSRF)
+def ticket_assign(ticket_id: Id, request: Request, session: DbSession, caller: Staff) -> Response:
     """Take the ticket (assign it to oneself)."""
-    check_csrf(request, csrf)
     tickets.assign(session, caller, ticket_id, staff_id=caller.staff_id or 0, name=caller.actor)
     return redirect(request, f"/support/tickets/{ticket_id}")
 
 
-@router.post("/tickets/{ticket_id}/move")
+@router.post("/tickets/{ticket_id}/move", dependencies=CSRF)
 def ticket_move(
     ticket_id: Id,
     request: Request,
@@ -274,9 +249,7 @@ def ticket_move(
     caller: Staff,
     reason: Reason = "",
     to: Annotated[str, Form(max_length=16)] = "",
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     try:
         status = TicketStatus(to)
     except ValueError as error:

@@ -1,5 +1,5 @@
-"""The support console's page kit: the signed-in staff caller, CSRF (the traveller pages'
-double submit), rendering in English, and refusals as pages with their status (the
+"""The support console's page kit: the signed-in staff caller and CSRF (the staff session's,
+tulpar.web.staff.session), rendering in English, and refusals as pages with their status (the
 request's transaction is rolled back, so a refused action changes nothing)."""
 
 from __future__ import annotations
@@ -13,25 +13,31 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
-from tulpar.auth.identity import Caller, CallerKind
+from tulpar.auth.identity import Caller
 from tulpar.errors import TulparError, UnauthorizedError
 from tulpar.kit.templates import page_environment
-from tulpar.web.traveller.pages import CSRF_FIELD, check_csrf, csrf_token, finish
+from tulpar.web.staff.session import (
+    CSRF_FIELD,
+    SIGN_IN,
+    CurrentSession,
+    StaffSignInRequiredError,
+    check_csrf,
+)
+from tulpar.web.traveller.pages import finish
 
 TEMPLATES = Path(__file__).parent / "templates"
-SIGN_IN = "/staff/sign-in"
 LANGUAGE = "en"  # support reads the console in English; travellers' texts stay as written
 
-__all__ = ["check_csrf"]
+# Every console form posts through this dependency (the session's own CSRF token).
+SessionCsrf = Depends(check_csrf)
 
 
-def current_staff(request: Request) -> Caller:
-    """The signed-in staff member. The staff foundation's session middleware (tulpar.web.
-    staff) puts the caller on ``request.state.staff``; without it nobody is signed in."""
-    caller = getattr(request.state, "staff", None)
-    if not isinstance(caller, Caller) or caller.kind is not CallerKind.staff:
-        raise UnauthorizedError("Sign in as staff")
-    return caller
+def current_staff(current: CurrentSession) -> Caller:
+    """The signed-in staff member (password, and TOTP for support and admin: a session still
+    waiting for its second factor is no sign-in). What they may do is the services' call."""
+    if current is None or not current.complete:
+        raise StaffSignInRequiredError()
+    return current.caller
 
 
 Staff = Annotated[Caller, Depends(current_staff)]
@@ -49,7 +55,11 @@ def render(
         TEMPLATES, LANGUAGE, locales_dir=TEMPLATES.parent.parent / "traveller" / "locales"
     )
     html = environment.get_template(template).render(
-        request=request, csrf=csrf_token(request), csrf_field=CSRF_FIELD, caller=caller, **context
+        request=request,
+        csrf=getattr(request.state, "staff_csrf", ""),
+        csrf_field=CSRF_FIELD,
+        caller=caller,
+        **context,
     )
     response = HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
     finish(request, response)
@@ -72,7 +82,7 @@ class SupportRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 return await handler(request)
-            except UnauthorizedError:
+            except (UnauthorizedError, StaffSignInRequiredError):
                 return redirect(request, SIGN_IN)
             except TulparError as error:
                 status = error.status if 400 <= error.status < 600 else 500
