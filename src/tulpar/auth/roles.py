@@ -43,6 +43,37 @@ ROLES_FOR: dict[str, frozenset[str]] = {
     "stores.create": frozenset({ADMIN}),
     # The audit log: read-only, and only for the operator's own people.
     "audit.read": frozenset({SUPPORT, ADMIN}),
+    # Support console (tulpar.fulfilment.support_actions, tulpar.support.tickets).
+    "order.search": frozenset({SUPPORT, ADMIN}),
+    "order.view": frozenset({SUPPORT, ADMIN}),
+    "order.retry_provisioning": frozenset({SUPPORT, ADMIN}),
+    "order.refund": frozenset({SUPPORT, ADMIN}),
+    "order.cancel": frozenset({SUPPORT, ADMIN}),
+    "card.view": frozenset({SUPPORT, ADMIN}),
+    "card.credit_wallet": frozenset({SUPPORT, ADMIN}),
+    "card.adjust_allowance": frozenset({SUPPORT, ADMIN}),
+    "card.suspend": frozenset({SUPPORT, ADMIN}),
+    "card.unsuspend": frozenset({SUPPORT, ADMIN}),
+    "card.resend_confirmation": frozenset({SUPPORT, ADMIN}),
+    "card.change_language": frozenset({SUPPORT, ADMIN}),
+    "ticket.view": frozenset({SUPPORT, ADMIN}),
+    "ticket.open": ALL_ROLES,
+    "ticket.assign": frozenset({SUPPORT, ADMIN}),
+    "ticket.note": frozenset({SUPPORT, ADMIN}),
+    "ticket.reply": frozenset({SUPPORT, ADMIN}),
+    "ticket.move": frozenset({SUPPORT, ADMIN}),
+    # Store console (tulpar.counter, tulpar.fulfilment.store_sale): selling at the counter is
+    # a store role's (its own store; support and admin sell on no counter); receipts and days
+    # are the store's (ensure_same_store), read by support and admin across stores.
+    "card.lookup": frozenset({CLERK, STORE_MANAGER, SUPPORT, ADMIN}),
+    "store.sell": frozenset({CLERK, STORE_MANAGER}),
+    "store.receipt": ALL_ROLES,
+    "store.day_view": ALL_ROLES,
+    "store.day_close": frozenset({CLERK, STORE_MANAGER}),
+    "store.day_close_store": frozenset({STORE_MANAGER}),
+    "store.day_reopen": frozenset({STORE_MANAGER, ADMIN}),
+    # Repricing a plan is the catalog's, an admin's alone: support never does it.
+    "catalog.change_price": frozenset({ADMIN}),
 }
 
 
