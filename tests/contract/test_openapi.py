@@ -2,8 +2,8 @@
 is a 500, every answer has a documented status, content type and schema, and every
 operation documents its failures as problem JSON.
 
-Only the API is fuzzed: ``/v1/*`` and ``/webhooks/*``, the machine-facing surface the
-document is for. Pages (traveller, support and staff consoles) answer HTML and are either
+Only the API is fuzzed: ``/v1/*``, ``/webhooks/*`` and ``/carrier/*``, the machine-facing
+surface the document is for. Pages (traveller, support and staff consoles) answer HTML and are either
 left out of the document or outside these paths. Calls are made with a partner key, so the
 authorised paths are reached as well as the refusals."""
 
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tulpar.app import create_app
 from tulpar.kit.problems import PROBLEM_MEDIA_TYPE
 
-API_PATHS = r"^/(v1|webhooks)/"
+API_PATHS = r"^/(v1|webhooks|carrier)/"
 
 
 def no_server_failure(
@@ -59,7 +59,7 @@ def _sessions(session_factory: sessionmaker[Session]) -> None:
 
 @schema.parametrize()
 @settings(
-    max_examples=6,
+    max_examples=8,
     deadline=None,
     phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure shows its first case
     suppress_health_check=list(HealthCheck),
