@@ -74,7 +74,8 @@ class TokenBucket:
             del self._buckets[key]
 
     def _wait(self, bucket: _Bucket, needed: float) -> int:
-        return max(1, math.ceil((needed - bucket.tokens) / self.rate))
+        # Rounded first: 0.05 / 0.05 in floating point must wait 1 s, not 2.
+        return max(1, math.ceil(round((needed - bucket.tokens) / self.rate, 6)))
 
     def take(self, key: str) -> int | None:
         """Use one request of ``key``'s bucket: ``None`` if allowed, else the whole seconds
