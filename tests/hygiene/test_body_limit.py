@@ -52,7 +52,7 @@ def test_a_declared_200_mb_body_is_refused_without_reading_a_byte(
         "state": {},
     }
 
-    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    asyncio.run(app(scope, receive, send))
 
     assert reads == 0
     assert sent[0]["type"] == "http.response.start"
