@@ -154,6 +154,14 @@ class Settings(BaseSettings):
     staff_session_absolute_hours: int = Field(default=12, ge=1)
     staff_totp_issuer: str = "Tulpar"
 
+    # Counter and fiscal (counter package, integrations/fiscal). Store receipts are reported
+    # to the fiscal data operator through `fiscal_provider` ("simulator": the built-in one;
+    # `fiscal_simulator_down` makes it refuse every registration, for tests and demos). A
+    # registration that fails is retried by the `counter.fiscal_register` job with backoff.
+    fiscal_provider: str = "simulator"
+    fiscal_simulator_down: bool = False
+    fiscal_register_attempts: int = Field(default=12, ge=1)
+
     # Observability. Logs: "json" or "console" (default: json in production, console
     # elsewhere). /metrics wants `Authorization: Bearer <metrics_token>`; with no token it
     # answers only loopback callers, and in production not at all.

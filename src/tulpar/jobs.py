@@ -30,6 +30,7 @@ TASK_MODULES = [
     "tulpar.order.tasks",
     "tulpar.payment.tasks",
     "tulpar.fulfilment.tasks",
+    "tulpar.counter.tasks",
     "tulpar.job_recovery",
 ]
 

@@ -78,7 +78,10 @@ def require_role(caller: Caller, *roles: str) -> None:
 
 def ensure_may_buy(caller: Caller, card: Card | None = None) -> None:
     """Orders are placed and read by travellers (for their card) and partners (for the cards
-    they sold). With ``card``: also for that card, which is "not found" to anyone else."""
+    they sold). With ``card``: also for that card, which is "not found" to anyone else. A
+    clerk or store manager sells at their store's counter (``store.sell``), any card."""
+    if caller.channel is Channel.store and roles.may(caller, "store.sell"):
+        return
     if caller.kind is not CallerKind.traveller:
         require_scope(caller, "partner")
     if card is not None:

@@ -4,6 +4,14 @@ from tulpar.kit.languages import LANGUAGES
 from tulpar.models.base import Base
 from tulpar.models.bundle import Bundle, BundleState
 from tulpar.models.card import Card, CardState
+from tulpar.models.counter import (
+    CounterMethod,
+    CounterSale,
+    DayClose,
+    DayCloseState,
+    FiscalRegistration,
+    FiscalState,
+)
 from tulpar.models.idempotency import IdempotencyKey
 from tulpar.models.inbox import InboxMessage
 from tulpar.models.ledger import LedgerAccount, LedgerCause, LedgerEntry
@@ -57,6 +65,12 @@ __all__ = [
     "CardState",
     "CarrierCall",
     "Channel",
+    "CounterMethod",
+    "CounterSale",
+    "DayClose",
+    "DayCloseState",
+    "FiscalRegistration",
+    "FiscalState",
     "IdempotencyKey",
     "InboxMessage",
     "LedgerAccount",

@@ -24,6 +24,9 @@ class PaymentProviderName(enum.StrEnum):
     sandbox = "sandbox"
     stripe = "stripe"
     wallet = "wallet"
+    # Taken at a store's counter (tulpar.integrations.payments.counter; migration 0014).
+    cash = "cash"
+    card_terminal = "card_terminal"
 
 
 class PaymentState(enum.StrEnum):

@@ -28,6 +28,14 @@ PlanNames = Mapping[str, Mapping[str, str]]  # plan code → language → name
 
 
 @dataclass(frozen=True, slots=True)
+class Fiscal:
+    """What the online cash register gave a store receipt (``sign`` None: still pending)."""
+
+    sign: str | None
+    registration_number: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ReceiptView:
     """Display values of one receipt in one language."""
 
@@ -43,6 +51,8 @@ class ReceiptView:
     payment_detail: str | None  # reference, attempt and time of the payment
     valid_until: str | None  # the validity end the plan gave the card
     verification_url: str
+    # A store receipt's fiscal registration (tulpar.counter.fiscal): sign and register number.
+    fiscal: Fiscal | None = None
 
 
 def _tr(language: str) -> gettext.NullTranslations:
@@ -62,6 +72,8 @@ def view(
     *,
     plan_names: PlanNames | None = None,
     payment: service.PaymentDetail | None = None,
+    seller: service.Seller | None = None,
+    fiscal: Fiscal | None = None,
 ) -> ReceiptView:
     """``plan_names`` (from :func:`service.plan_names`) name the plans in ``language``; lines
     without a known plan show the description they were issued with. ``payment`` (from
@@ -77,7 +89,7 @@ def view(
     return ReceiptView(
         receipt=receipt,
         language=language,
-        seller=service.seller(),
+        seller=seller or service.seller(),
         issued_at=formatter.local_time(receipt.issued_at),
         lines=[
             {
@@ -102,6 +114,7 @@ def view(
         },
         valid_until=None if valid_until is None else formatter.local_time(valid_until),
         verification_url=service.verification_url(receipt),
+        fiscal=fiscal,
     )
 
 
@@ -200,10 +213,14 @@ def receipt_pdf(
     *,
     plan_names: PlanNames | None = None,
     payment: service.PaymentDetail | None = None,
+    seller: service.Seller | None = None,
+    fiscal: Fiscal | None = None,
 ) -> bytes:
     """An A5 PDF in ``language`` with a QR code that opens the verification page. Its one
     font is embedded (a subset built for this text: see :mod:`.fonts`)."""
-    shown = view(receipt, language, plan_names=plan_names, payment=payment)
+    shown = view(
+        receipt, language, plan_names=plan_names, payment=payment, seller=seller, fiscal=fiscal
+    )
     text = _tr(language).gettext
     labels = {
         key: text(key)
@@ -221,11 +238,17 @@ def receipt_pdf(
             "Total",
             "New validity end",
             "Scan to verify this receipt",
+            "Fiscal sign",
+            "Cash register registration number",
+            "Fiscal registration pending",
         )
     }
     vat_label = text("incl. VAT %(rate)s") % {"rate": shown.vat_rate}
     title = f"Tulpar · {labels['Receipt']}"
-    font = fonts.font_for(_document_text(shown, [*labels.values(), vat_label, title, "×="]))
+    fiscal_text = [] if fiscal is None else [fiscal.sign or "", fiscal.registration_number or ""]
+    font = fonts.font_for(
+        _document_text(shown, [*labels.values(), vat_label, title, "×=—", *fiscal_text])
+    )
     buffer = BytesIO()
     pdf = Canvas(buffer, pagesize=A5, pageCompression=1, initialFontName=font)
     pdf.setTitle(f"Tulpar {receipt.number}")
@@ -256,6 +279,16 @@ def receipt_pdf(
     page.split(vat_label, shown.vat, size=9)
     if shown.valid_until:
         page.pair(labels["New validity end"], shown.valid_until)
+    if shown.fiscal is not None:
+        if shown.fiscal.sign is None:
+            page.text(labels["Fiscal registration pending"], size=8.5)
+        else:
+            page.pair(labels["Fiscal sign"], shown.fiscal.sign)
+            page.pair(
+                labels["Cash register registration number"],
+                shown.fiscal.registration_number or "—",
+                size=8.5,
+            )
     qr_size = 34 * mm
     top = page.y - 2 * mm
     _draw_qr(pdf, shown.verification_url, x=page.left, top=top, size=qr_size)

@@ -88,12 +88,15 @@ def issue(
     lines: list[ReceiptLine],
     payment_method: str,
     currency: str,
+    valid_until: datetime | None = None,
 ) -> Receipt:
     """Issue the next receipt of ``issuer`` (``WEB``, ``STORE-ALMATY1`` …) in this transaction.
 
     The number (``WEB-000042``) is taken from the issuer's counter row, so it is gapless even
     with concurrent sales. For an order that already has a receipt, that receipt is returned
-    unchanged (re-issuing never consumes a number). Never commits."""
+    unchanged (re-issuing never consumes a number). ``valid_until``: the validity end a plan
+    line records when the receipt is issued before the plan is applied (a store sale, at the
+    moment the money is taken); else the card's. Never commits."""
     if not ISSUER_FORMAT.match(issuer):
         raise InvalidInputError("An issuer looks like WEB or STORE-ALMATY1")
     if not lines:
@@ -110,7 +113,8 @@ def issue(
     total_minor = sum(line.amount_minor for line in lines)
     rate = vat.rate_on(clock.to_local(issued_at).date())
     sequence_number = repository.next_number(session, issuer)
-    stored_lines = [_with_validity(line.stored(), card.validity_ends_at) for line in lines]
+    validity = valid_until or card.validity_ends_at
+    stored_lines = [_with_validity(line.stored(), validity) for line in lines]
     receipt = Receipt(
         public_id=secrets.token_urlsafe(12),
         issuer=issuer,
