@@ -41,6 +41,9 @@ def test_the_outbox_is_not_mounted_outside_demo_mode(
     session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(get_settings(), "environment", "production")
+    # Production starts only without placeholder secrets (config.check_environment).
+    monkeypatch.setattr(get_settings(), "otp_secret", "o" * 40)
+    monkeypatch.setattr(get_settings(), "payment_link_secret", "l" * 40)
 
     response = TestClient(create_app(session_factory)).get("/dev/outbox")
 

@@ -47,7 +47,9 @@ def create_order(
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    payload = body.model_dump(mode="json")
+    # Resolved before anything is written: a deployment with no provider refuses here.
+    provider = body.payment_provider or checkout.default_provider()
+    payload = body.model_copy(update={"payment_provider": provider}).model_dump(mode="json")
     claim = idempotency.claim(
         session,
         caller=caller.key,
@@ -65,7 +67,7 @@ def create_order(
             plan=body.plan,
             amount_minor=body.amount_minor,
             currency=body.currency,
-            payment_provider=body.payment_provider,
+            payment_provider=provider,
             promo_code=body.promo_code,
         ),
     )
@@ -87,17 +89,20 @@ def pay_again(
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
+    provider = body.payment_provider or checkout.default_provider()
     claim = idempotency.claim(
         session,
         caller=caller.key,
         key=idempotency_key,
         fingerprint=idempotency.request_fingerprint(
-            "POST", f"/v1/orders/{order_id}/payments", body.model_dump(mode="json")
+            "POST",
+            f"/v1/orders/{order_id}/payments",
+            body.model_copy(update={"payment_provider": provider}).model_dump(mode="json"),
         ),
     )
     if claim.replay is not None:
         return _replayed(claim.replay)
-    again = checkout.pay_again(session, caller, order_id, provider=body.payment_provider)
+    again = checkout.pay_again(session, caller, order_id, provider=provider)
     return _answer_and_start(request, session, claim, again)
 
 

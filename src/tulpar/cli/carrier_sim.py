@@ -6,7 +6,7 @@ import typer
 
 from tulpar.carrier_sim.server import bind_socket, serve, url_of
 from tulpar.carrier_sim.settings import Outage, SimulatorSettings
-from tulpar.cli.common import console, errors
+from tulpar.cli.common import console, errors, refuse_unsafe_environment
 
 
 def carrier_sim(
@@ -35,6 +35,7 @@ def carrier_sim(
     seed: int | None = typer.Option(None, help="Random seed, for repeatable failures"),
 ) -> None:
     """Run the carrier simulator: the carrier protocol Tulpar's HTTP adapter speaks."""
+    refuse_unsafe_environment(simulator="carrier-sim")
     try:
         settings = SimulatorSettings(
             latency_ms=latency_ms,

@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from rich.console import Console
 from sqlalchemy.orm import Session
 
+from tulpar.config import UnsafeSettingsError, check_environment, get_settings
 from tulpar.db import get_engine, transaction
 from tulpar.errors import TulparError
 from tulpar.migrations_runner import head_revision
@@ -34,6 +35,22 @@ def command_transaction() -> Iterator[Session]:
         except TulparError as error:
             errors.print(f"[red]error:[/red] {error.detail}")
             raise typer.Exit(1) from error
+
+
+def refuse_unsafe_environment(*, simulator: str | None = None) -> None:
+    """Environment safety: exit 1 with one line when production is configured with a
+    simulator or a placeholder secret, or when ``simulator`` (a command's name) is started
+    in production at all."""
+    try:
+        check_environment()
+        if simulator is not None and get_settings().is_production:
+            raise UnsafeSettingsError(
+                f"`tulpar {simulator}` is a simulator and does not run with"
+                " TULPAR_ENVIRONMENT=production"
+            )
+    except UnsafeSettingsError as error:
+        errors.print(f"[red]error:[/red] {error}", soft_wrap=True, highlight=False)
+        raise typer.Exit(1) from None
 
 
 @contextmanager

@@ -11,7 +11,7 @@ import typer
 import uvicorn
 
 from tulpar.app import create_app
-from tulpar.cli.common import console, errors, exit_normally_on_sigterm
+from tulpar.cli.common import console, errors, exit_normally_on_sigterm, refuse_unsafe_environment
 from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker, libpq_url, transaction
 from tulpar.demo import carrier as demo_carrier
@@ -28,6 +28,7 @@ def demo(
     seed_only: bool = typer.Option(False, help="Prepare the database and exit"),
 ) -> None:
     """The main job: migrate, load demo data, run web + worker, print where to look."""
+    refuse_unsafe_environment(simulator="demo")
     listener = None if seed_only else _listen(host, port)
     if data_dir is not None:
         os.environ["TULPAR_DATA_DIR"] = str(data_dir.expanduser().resolve())

@@ -7,10 +7,10 @@ import typer
 import uvicorn
 
 from tulpar import worker as worker_module
-from tulpar.cli.common import exit_normally_on_sigterm, schema_required
+from tulpar.cli.common import exit_normally_on_sigterm, refuse_unsafe_environment, schema_required
 from tulpar.db import libpq_url
-from tulpar.kit.forwarded import SERVER_OPTIONS
 from tulpar.kit import metrics
+from tulpar.kit.forwarded import SERVER_OPTIONS
 
 # uvicorn imports the app in each of its processes (``--workers``): a factory, called there.
 APP_FACTORY = "tulpar.app:create_app"
@@ -24,6 +24,7 @@ def serve(
     ),
 ) -> None:
     """Run the web app and API (no worker; start `tulpar worker` beside it)."""
+    refuse_unsafe_environment()
     exit_normally_on_sigterm()
     # Resolves the database first (and starts the embedded server, when that is the one), so
     # web processes never race to start it and it lives as long as this supervisor.
@@ -49,5 +50,6 @@ def worker(
     concurrency: int = typer.Option(4, min=1, help="Jobs run at once (threads in this process)"),
 ) -> None:
     """Run background jobs (procrastinate), including periodic ones."""
+    refuse_unsafe_environment()
     with schema_required():
         worker_module.main(concurrency=concurrency)

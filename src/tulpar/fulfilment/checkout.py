@@ -11,13 +11,21 @@ from sqlalchemy.orm import Session
 from tulpar.auth.identity import Caller
 from tulpar.fulfilment.payments import on_payment
 from tulpar.fulfilment.requery import start_with_provider
+from tulpar.integrations.payments import registry
 from tulpar.models import Order, Payment, PaymentProviderName
 from tulpar.order import checkout as order_checkout
 from tulpar.order import service as order_service
 from tulpar.order.checkout import OrderRequest
 from tulpar.payment import service as payment_service
 
-__all__ = ["CheckoutResult", "OrderRequest", "pay_again", "place", "start_with_provider"]
+__all__ = [
+    "CheckoutResult",
+    "OrderRequest",
+    "default_provider",
+    "pay_again",
+    "place",
+    "start_with_provider",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +37,9 @@ class CheckoutResult:
 
 
 def place(session: Session, caller: Caller, request: OrderRequest) -> CheckoutResult:
-    """Place an order and start paying it. Refusals (including a wallet that cannot pay)
-    raise before anything is written."""
+    """Place an order and start paying it. Refusals (including a wallet that cannot pay,
+    and a provider that cannot take payment here) raise before anything is written."""
+    registry.require_available(request.payment_provider.value)
     order = order_checkout.place(session, caller, request)
     return _start_payment(session, order, provider=request.payment_provider)
 
@@ -39,8 +48,15 @@ def pay_again(
     session: Session, caller: Caller, order_id: int, *, provider: PaymentProviderName
 ) -> CheckoutResult:
     """A new payment attempt for an order that is still open (e.g. after a decline)."""
+    registry.require_available(provider.value)
     order = order_checkout.reopen_for_payment(session, caller, order_id, provider=provider)
     return _start_payment(session, order, provider=provider)
+
+
+def default_provider() -> PaymentProviderName:
+    """The provider of an order that names none: the sandbox where it is on, else Stripe
+    once configured (raises ``ProviderNotOfferedError`` when neither can take payment)."""
+    return PaymentProviderName(registry.default_provider())
 
 
 def _start_payment(

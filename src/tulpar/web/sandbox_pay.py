@@ -1,5 +1,6 @@
 """The sandbox payment provider's hosted pay page (demo and tests): the payer pays or
-declines, and the sandbox sends its signed webhooks back to Tulpar."""
+declines, and the sandbox sends its signed webhooks back to Tulpar. Where the sandbox is off
+(always in production) the page does not exist: 404, and nothing is read or written."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from tulpar.config import get_settings
 from tulpar.errors import TulparError
 from tulpar.kit.format import formatter_for
 from tulpar.kit.session import DbSession
@@ -18,8 +20,16 @@ from tulpar.payment.sandbox_checkout import CheckoutPage
 router = APIRouter(tags=["payments"])
 
 
+class SandboxOffError(TulparError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
 @router.get("/pay/sandbox/{reference}", include_in_schema=False)
 def sandbox_pay_page(reference: str, session: DbSession) -> HTMLResponse:
+    if not get_settings().sandbox_enabled:
+        return HTMLResponse(_layout("Not found"), status_code=404)
     try:
         checkout = sandbox_checkout.page(session, reference)
     except TulparError as error:
@@ -31,6 +41,8 @@ def sandbox_pay_page(reference: str, session: DbSession) -> HTMLResponse:
 def sandbox_pay_decision(
     reference: str, session: DbSession, decision: Annotated[str, Form()]
 ) -> RedirectResponse:
+    if not get_settings().sandbox_enabled:
+        raise SandboxOffError()
     sandbox_checkout.decide(session, reference, pay=decision == "pay")
     return RedirectResponse(f"/pay/sandbox/{reference}", status_code=303)
 

@@ -8,6 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from tulpar.api.schemas.balance import MoneyAmount
 from tulpar.models import OrderKind, PaymentProviderName
 
+_PROVIDER_DOC = (
+    "Default: the sandbox outside production, Stripe in production once it is configured."
+    " A provider that cannot take payment here (the sandbox in production, Stripe without"
+    " its keys) is refused with 422 `payment_provider_unavailable` before anything is"
+    " written; its `available` lists the ones that can."
+)
+
 
 class OrderCreate(BaseModel):
     """A renewal (``plan``) or a wallet top-up (``amount_minor``, KZT) for one card."""
@@ -19,7 +26,7 @@ class OrderCreate(BaseModel):
     plan: str | None = Field(default=None, min_length=1, max_length=32, description="Plan code")
     amount_minor: int | None = Field(default=None, gt=0, description="Top-ups only")
     currency: str = Field(default="KZT", pattern="^[A-Za-z]{3}$")
-    payment_provider: PaymentProviderName = PaymentProviderName.sandbox
+    payment_provider: PaymentProviderName | None = Field(default=None, description=_PROVIDER_DOC)
     promo_code: str | None = Field(
         default=None,
         min_length=1,
@@ -31,7 +38,7 @@ class OrderCreate(BaseModel):
 class PaymentAttemptCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    payment_provider: PaymentProviderName = PaymentProviderName.sandbox
+    payment_provider: PaymentProviderName | None = Field(default=None, description=_PROVIDER_DOC)
 
 
 class PaymentOut(BaseModel):
