@@ -8,9 +8,13 @@ import time
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_card, make_iccid
+from tests.fixtures.payments import jobs
+from tulpar.models import Notification, OtpChallenge
+from tulpar.otp import service
 
 SAMPLES = 150  # per side, interleaved
 WARM_UP = 20  # pairs not counted: first requests compile templates and warm caches
@@ -78,3 +82,13 @@ def test_a_code_for_an_unknown_card_takes_as_long_as_for_a_real_one(
     assert abs(z) < Z_LIMIT, (
         f"z = {z:.2f}; median {medians[0] * 1000:.2f} ms known, {medians[1] * 1000:.2f} ms unknown"
     )
+
+
+def test_the_decoy_for_an_unknown_card_leaves_no_message_behind(session: Session) -> None:
+    create_card(session)  # a card exists, so the decoy really writes and removes a row
+    service.request_code(session, make_iccid(910_001), client_address="10.0.0.9")
+
+    assert session.scalar(select(func.count()).select_from(Notification)) == 0
+    assert session.scalar(select(func.count()).select_from(OtpChallenge)) == 1
+    assert jobs(session, "notification.send") == []
+    assert len(jobs(session, "notification.send_nothing")) == 1

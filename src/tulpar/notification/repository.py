@@ -160,7 +160,9 @@ def rehearse_insert(session: Session, dedupe_key: str) -> None:
             "INSERT INTO notifications (card_id, channel, template, language, recipient, body,"
             " encoding, segment_count, dedupe_key, state)"
             " SELECT id, 'sms', 'otp', language, '+70000000000', '', 'gsm7', 1, :key, 'queued'"
-            " FROM cards ORDER BY id LIMIT 1 ON CONFLICT DO NOTHING RETURNING id"
+            # Any card not being changed right now (a locked one would make this wait).
+            " FROM cards ORDER BY id LIMIT 1 FOR KEY SHARE SKIP LOCKED"
+            " ON CONFLICT DO NOTHING RETURNING id"
         ),
         {"key": dedupe_key},
     ).scalar_one_or_none()
