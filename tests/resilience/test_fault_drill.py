@@ -17,7 +17,7 @@ from tulpar.carrier_sim.settings import SimulatorSettings
 
 CARDS = 8
 # The carrier answers slowly, so the kill finds renewals still being provisioned.
-CARRIER_LATENCY_MS = 1000
+CARRIER_LATENCY_MS = 300
 UNFINISHED = "SELECT count(*) FROM orders WHERE state <> 'completed'"
 
 
