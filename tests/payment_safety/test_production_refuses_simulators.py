@@ -23,7 +23,11 @@ from tulpar.integrations import signature
 @pytest.mark.parametrize(
     ("setting", "value", "named"),
     [
-        ("sandbox_webhook_secret", "the-issue-s-secret-" + "x" * 20, "TULPAR_SANDBOX_WEBHOOK_SECRET"),
+        (
+            "sandbox_webhook_secret",
+            "the-issue-s-secret-" + "x" * 20,
+            "TULPAR_SANDBOX_WEBHOOK_SECRET",
+        ),
         ("sandbox_payments", "true", "TULPAR_SANDBOX_PAYMENTS"),
         ("dev_pages", "true", "TULPAR_DEV_PAGES"),
         ("sms_provider", "outbox", "TULPAR_SMS_PROVIDER"),
@@ -71,7 +75,9 @@ def test_the_commands_refuse_in_one_line(
 
 
 def test_a_sandbox_top_up_cannot_be_paid_in_production(
-    committed: sessionmaker[Session], configure: Callable[..., None], production: Callable[..., None]
+    committed: sessionmaker[Session],
+    configure: Callable[..., None],
+    production: Callable[..., None],
 ) -> None:
     """The issue's reproducer: a 500,000 KZT top-up paid on the sandbox page."""
     iccid, headers = seed(committed)
@@ -96,8 +102,12 @@ def test_a_sandbox_top_up_cannot_be_paid_in_production(
             assert live.get(path).status_code == 404
         again = live.post(
             "/v1/orders",
-            json={"card": iccid, "kind": "wallet_topup", "amount_minor": 500_000_00,
-                  "payment_provider": "sandbox"},
+            json={
+                "card": iccid,
+                "kind": "wallet_topup",
+                "amount_minor": 500_000_00,
+                "payment_provider": "sandbox",
+            },
             headers={**headers, "Idempotency-Key": "top-up-2"},
         )
         assert again.status_code == 422
