@@ -32,6 +32,8 @@ from tulpar.kit.request_id import RequestIdMiddleware
 from tulpar.receipt.endpoints import router as receipt_router
 from tulpar.web import outbox, payment_link, sandbox_pay
 from tulpar.web.staff import router as staff_router
+from tulpar.web.staff.session import StaffSessionMiddleware
+from tulpar.web.store import router as store_router
 from tulpar.web.support import router as support_router
 from tulpar.web.traveller import router as traveller_router
 from tulpar.web.traveller import static_files as traveller_static_files
@@ -68,6 +70,9 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     app.include_router(traveller_router)
     app.include_router(staff_router)
     app.include_router(support_router)
+    app.include_router(store_router)
+    # The consoles under /support and /store read the staff caller from request.state.
+    app.add_middleware(StaffSessionMiddleware)
     app.mount("/static", traveller_static_files(), name="static")
     app.include_router(ussd_api.router)
     app.include_router(payment_link.router)

@@ -85,3 +85,18 @@ def committed_counter(committed: sessionmaker[Session]) -> Iterator[Counter]:
         scene = build_counter(session)
         session.commit()
         yield scene
+
+
+def sign_in_token(session: Session, user: StaffUser) -> str:
+    """A complete staff session for ``user`` (password, and TOTP for support and admin)."""
+    import pyotp
+
+    result = staff_service.sign_in(session, user.username, PASSWORD)
+    assert result.token is not None
+    current = staff_service.signed_in(session, result.token)
+    assert current is not None
+    if not current.complete:
+        assert user.totp_secret is not None
+        assert staff_service.second_factor(session, current, pyotp.TOTP(user.totp_secret).now())
+    session.flush()
+    return result.token

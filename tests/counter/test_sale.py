@@ -57,9 +57,7 @@ def test_cash_renewal_is_paid_at_once_with_the_store_receipt(
     assert "store.sell" in actions
 
 
-def test_terminal_needs_its_reference_and_cash_has_none(
-    session: Session, counter: Counter
-) -> None:
+def test_terminal_needs_its_reference_and_cash_has_none(session: Session, counter: Counter) -> None:
     before = count(session, Order)
     with pytest.raises(InvalidInputError):
         store_sale.sell(
@@ -129,9 +127,11 @@ def test_same_key_is_the_same_sale(session: Session, counter: Counter) -> None:
         method="cash",
         idempotency_key="double",
     )
-    assert again.replayed and again.order.id == first.order.id
+    assert again.replayed
+    assert again.order.id == first.order.id
     assert again.receipt.id == first.receipt.id
-    assert count(session, Order) == 1 and count(session, Payment) == 1
+    assert count(session, Order) == 1
+    assert count(session, Payment) == 1
 
 
 @pytest.mark.parametrize("role", ["support", "admin"])

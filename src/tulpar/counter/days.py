@@ -14,8 +14,8 @@ from tulpar import clock
 from tulpar.audit import service as audit
 from tulpar.auth import roles
 from tulpar.auth.identity import Caller
-from tulpar.counter import repository
 from tulpar.config import get_settings
+from tulpar.counter import repository
 from tulpar.errors import InvalidInputError, TulparError
 from tulpar.models import CounterMethod, CounterSale, DayClose, DayCloseState, Refund, RefundState
 

@@ -52,7 +52,8 @@ def attempt(registration_id: int, factory: sessionmaker[Session] | None = None) 
             return registration is not None
         receipt = session.get(Receipt, registration.receipt_id)
         store = repository.store(session, registration.store_id)
-        assert receipt is not None and store is not None
+        assert receipt is not None
+        assert store is not None
         request = FiscalReceipt(
             number=receipt.number,
             seller_bin=store.bin,
@@ -96,5 +97,3 @@ def _record(
 
 def of_receipt(session: Session, receipt: Receipt) -> FiscalRegistration | None:
     return repository.registration_of(session, receipt.id)
-
-

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tulpar.auth import roles
 from tulpar.auth.identity import Caller
 from tulpar.counter import fiscal, repository
+from tulpar.kit.i18n import translations
 from tulpar.models import CounterSale, FiscalRegistration, FiscalState, Receipt, Store
 from tulpar.receipt import documents
 from tulpar.receipt import service as receipt_service
@@ -51,8 +52,10 @@ def store_receipt(session: Session, caller: Caller, public_id: str) -> StoreRece
     """A store receipt by its public id, for a caller of its store (or support, admin)."""
     roles.require(caller, "store.receipt")
     receipt = receipt_service.get(session, public_id)
-    sale = None if receipt is None or receipt.order_id is None else (
-        repository.sale_for_order(session, receipt.order_id)
+    sale = (
+        None
+        if receipt is None or receipt.order_id is None
+        else (repository.sale_for_order(session, receipt.order_id))
     )
     if receipt is None or sale is None:
         raise roles.NotFoundError()
@@ -87,3 +90,26 @@ def views(
         )
 
     return one(shown.receipt.language), one(clerk_language)
+
+
+LABELS = (
+    "Receipt number",
+    "Date",
+    "Card",
+    "Order number",
+    "Total",
+    "Payment method",
+    "New validity end",
+    "Fiscal sign",
+    "Cash register registration number",
+    "Fiscal registration pending",
+    "Scan to verify this receipt",
+)
+
+
+def labels(shown: documents.ReceiptView) -> dict[str, str]:
+    """The receipt's labels in ``shown``'s language (the receipt catalogues)."""
+    text = translations(documents.LOCALES, shown.language).gettext
+    found = {key: text(key) for key in LABELS}
+    found["vat"] = text("incl. VAT %(rate)s") % {"rate": shown.vat_rate}
+    return found

@@ -1,1 +1,5 @@
-"""The store console: find a card, sell at the counter, print receipts, close the day."""
+"""The store console (/store): a clerk at the counter, often on a tablet."""
+
+from tulpar.web.store.console import router
+
+__all__ = ["router"]

@@ -1,0 +1,51 @@
+"""The store console's page kit: the staff layout (tulpar.web.staff) with this console's
+templates first, the staff user's language, and the print view's own CSS and script (served
+from here: the staff pages' CSP allows no inline style or script)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from tulpar.kit.templates import page_environment
+from tulpar.web.staff import pages as staff_pages
+from tulpar.web.staff.session import CSRF_FIELD, StaffPage
+from tulpar.web.traveller.pages import finish
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
+        " frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def render(
+    request: Request, template: str, *, page: StaffPage, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    language = staff_pages.staff_language(request, page)
+    environment = page_environment(
+        TEMPLATES,
+        language,
+        locales_dir=staff_pages.TEMPLATES.parent / "locales",
+        shared_dirs=(staff_pages.TEMPLATES, staff_pages.TRAVELLER_TEMPLATES),
+    )
+    html = environment.get_template(template).render(
+        request=request,
+        page=page,
+        caller=page.caller,
+        csrf=page.csrf_token,
+        csrf_field=CSRF_FIELD,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code, headers=HEADERS)
+    finish(request, response)
+    return response
