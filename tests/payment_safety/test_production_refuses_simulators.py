@@ -46,7 +46,8 @@ def test_production_with_a_simulator_or_a_placeholder_refuses_to_start(
         create_app()
 
     message = str(refused.value)
-    assert named in message and "\n" not in message
+    assert named in message
+    assert "\n" not in message
 
 
 def test_the_safe_production_configuration_starts_and_the_sandbox_is_off(
@@ -55,7 +56,8 @@ def test_the_safe_production_configuration_starts_and_the_sandbox_is_off(
     production()
     check_environment()
     settings = get_settings()
-    assert not settings.sandbox_enabled and not settings.dev_pages_enabled
+    assert not settings.sandbox_enabled
+    assert not settings.dev_pages_enabled
 
 
 @pytest.mark.parametrize("command", [["serve"], ["worker"], ["carrier-sim"]])

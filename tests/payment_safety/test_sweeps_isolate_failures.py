@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +21,7 @@ from tulpar.db import transaction
 from tulpar.fulfilment import requery
 from tulpar.kit import sweep
 from tulpar.models import CardState, Payment, PaymentProviderName
+from tulpar.order import service as order_service
 
 
 def _place(api: TestClient, headers: dict[str, str], iccid: str, key: str) -> Any:
@@ -88,3 +90,31 @@ def test_with_a_session_each_item_is_rolled_back_alone(session: Session) -> None
     assert failed == 1
     assert len(created) == 2
     assert [entry["item"] for entry in logs if entry["event"] == "sweep.item_failed"] == ["2"]
+
+
+def test_expiry_goes_on_past_an_order_that_fails(
+    committed: sessionmaker[Session], api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with committed() as session:
+        first, second = (create_card(session, state=CardState.active) for _ in range(2))
+        create_plan(session, code="P", prices_minor={"KZT": 3_500_00})
+        headers = partner_headers(session)
+        session.commit()
+        iccids = [first.iccid, second.iccid]
+    broken, fine = (_place(api, headers, iccid, iccid)["id"] for iccid in iccids)
+    real_move = order_service.move
+
+    def move(session: Session, order_id: int, *args: Any, **kwargs: Any) -> Any:
+        if order_id == broken:
+            raise RuntimeError("a bug in one order")
+        return real_move(session, order_id, *args, **kwargs)
+
+    monkeypatch.setattr(order_service, "move", move)
+
+    with capture_logs() as logs, transaction(committed) as session:
+        expired = order_service.expire_abandoned(session, now=clock.now() + timedelta(hours=1))
+
+    assert expired == 1
+    assert order_state(committed, fine) == "expired"
+    assert order_state(committed, broken) == "awaiting_payment"
+    assert [e["item"] for e in logs if e["event"] == "sweep.item_failed"] == [f"order {broken}"]

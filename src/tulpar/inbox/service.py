@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tulpar import clock
 from tulpar.inbox import repository
 from tulpar.jobs import INBOX_PRIORITY, defer_in_transaction
+from tulpar.kit import sweep
 from tulpar.models import InboxMessage
 
 HANDLE_TASK = "inbox.handle"
@@ -77,9 +78,15 @@ def requeue_unhandled(session: Session, *, now: datetime, limit: int = 100) -> i
     message_ids = repository.unhandled_ids(
         session, received_before=now - REQUEUE_AFTER, limit=limit
     )
-    for message_id in message_ids:
-        _queue(session, message_id)
-    return len(message_ids)
+    # Each message in its own savepoint: one that cannot be queued is logged, not fatal.
+    failed = sweep.for_each(
+        "inbox.requeue_unhandled",
+        message_ids,
+        lambda message_id: _queue(session, message_id),
+        item_id=lambda message_id: f"inbox message {message_id}",
+        session=session,
+    )
+    return len(message_ids) - failed
 
 
 def _queue(session: Session, message_id: int) -> None:

@@ -16,6 +16,7 @@ from tulpar.auth import service as auth_service
 from tulpar.auth.identity import Caller
 from tulpar.errors import TulparError
 from tulpar.kit import request_id as request_id_context
+from tulpar.kit import sweep
 from tulpar.models import Order, OrderEvent, Plan
 from tulpar.order import repository
 from tulpar.order.moves import OPEN_FOR_PAYMENT, TRANSITIONS, OrderMove
@@ -161,7 +162,9 @@ def plan_of(session: Session, order: Order) -> Plan:
 def expire_abandoned(session: Session, *, now: datetime, limit: int = 500) -> int:
     """Orders nobody paid within the payment window become ``expired``."""
     expired = 0
-    for order_id in repository.abandoned_ids(session, now=now, limit=limit):
+
+    def one(order_id: int) -> None:
+        nonlocal expired
         expired += move(
             session,
             order_id,
@@ -169,4 +172,13 @@ def expire_abandoned(session: Session, *, now: datetime, limit: int = 500) -> in
             actor="system:order.expire_abandoned",
             reason="Not paid within the payment window",
         )
+
+    # Each order in its own savepoint: one that fails is logged and the others go on.
+    sweep.for_each(
+        "order.expire_abandoned",
+        repository.abandoned_ids(session, now=now, limit=limit),
+        one,
+        item_id=lambda order_id: f"order {order_id}",
+        session=session,
+    )
     return expired

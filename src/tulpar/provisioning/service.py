@@ -26,6 +26,7 @@ from tulpar.integrations.carrier.protocol import (
     CarrierResponse,
     CarrierUnavailableError,
 )
+from tulpar.kit import sweep
 from tulpar.models import (
     Card,
     CarrierCall,
@@ -159,13 +160,22 @@ def record_answer(
 def requeue_overdue(session: Session, *, now: datetime, limit: int = 100) -> int:
     """Queue again provisionings whose next job is long overdue (its worker died)."""
     count = 0
-    for order_id in repository.overdue_order_ids(
-        session, before=now - timedelta(minutes=2), limit=limit
-    ):
+
+    def one(order_id: int) -> None:
+        nonlocal count
         provisioning = repository.for_order(session, order_id, for_update=True)
         if provisioning is not None and provisioning.state is ProvisioningState.in_progress:
             settlement.schedule(session, provisioning, due_at=now, now=now)
             count += 1
+
+    # Each order in its own savepoint: one that fails is logged and the others go on.
+    sweep.for_each(
+        "provisioning.sweep",
+        repository.overdue_order_ids(session, before=now - timedelta(minutes=2), limit=limit),
+        one,
+        item_id=lambda order_id: f"order {order_id}",
+        session=session,
+    )
     return count
 
 
