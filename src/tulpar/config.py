@@ -249,6 +249,8 @@ def _production_problem(settings: Settings) -> str | None:
         return "TULPAR_DEV_PAGES enables the /dev/* simulator pages"
     if "sms_provider" in explicit and settings.sms_provider == "outbox":
         return "TULPAR_SMS_PROVIDER=outbox sends no SMS; set smpp or http"
+    if "fiscal_provider" in explicit and settings.fiscal_provider == "simulator":
+        return "TULPAR_FISCAL_PROVIDER=simulator registers no receipt with the fiscal operator"
     for name in ("otp_secret", "payment_link_secret"):
         value: str = getattr(settings, name)
         if value.startswith(_PLACEHOLDER_PREFIX) or len(value) < _MIN_SECRET_LENGTH:

@@ -31,6 +31,7 @@ from tulpar.integrations import signature
         ("sandbox_payments", "true", "TULPAR_SANDBOX_PAYMENTS"),
         ("dev_pages", "true", "TULPAR_DEV_PAGES"),
         ("sms_provider", "outbox", "TULPAR_SMS_PROVIDER"),
+        ("fiscal_provider", "simulator", "TULPAR_FISCAL_PROVIDER"),
         ("otp_secret", "change-me-otp-secret", "TULPAR_OTP_SECRET"),
         ("payment_link_secret", "short", "TULPAR_PAYMENT_LINK_SECRET"),
     ],
