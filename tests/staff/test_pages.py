@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.staff.conftest import PASSWORD, Team
 from tests.staff.web import csrf_of, page_csrf, sign_in
 from tulpar import clock
 from tulpar.models import AuditEntry, StaffSession, StaffUser
-from tulpar.web.staff.session import COOKIE
+from tulpar.web.staff.session import COOKIE, StaffSessionMiddleware
 
 
 @pytest.fixture
@@ -165,3 +166,25 @@ def test_pages_follow_the_staff_users_language(
     home = client.get("/staff/")
     assert 'lang="ru"' in home.text
     assert "Касса магазина" in home.text
+
+
+def test_the_consoles_see_the_signed_in_caller_on_request_state(
+    client: TestClient, session_factory: sessionmaker[Session], saved: Team
+) -> None:
+    seen: list[object] = []
+    console = FastAPI()
+    console.state.sessionmaker = session_factory
+    console.add_middleware(StaffSessionMiddleware)
+
+    @console.get("/support/probe")
+    def probe(request: Request) -> dict[str, str]:
+        seen.append(getattr(request.state, "staff", None))
+        return {}
+
+    sign_in(client, "clerk-1")
+    probing = TestClient(console)
+    probing.get("/support/probe")
+    probing.cookies.set(COOKIE, client.cookies.get(COOKIE) or "")
+    probing.get("/support/probe")
+    assert seen[0] is None
+    assert getattr(seen[1], "actor", None) == "staff:clerk-1"

@@ -16,6 +16,7 @@ from tulpar.config import get_settings
 from tulpar.db import get_sessionmaker, libpq_url, transaction
 from tulpar.demo import carrier as demo_carrier
 from tulpar.demo import seed
+from tulpar.demo import staff as demo_staff
 from tulpar.kit.forwarded import SERVER_OPTIONS
 from tulpar.migrations_runner import upgrade
 from tulpar.worker import run_worker
@@ -44,6 +45,7 @@ def demo(
         seed.seed(session)
         key = seed.demo_partner_key(session, settings.data_dir / "demo-partner-key.txt")
         carrier_key = demo_carrier.carrier_key(session, settings.data_dir / "demo-carrier-key.txt")
+        staff = demo_staff.seed_staff(session)
     carrier = demo_carrier.prepare(tulpar_url=local_base, usage_key=carrier_key)
     cards = "\n".join(
         f"  {demo.label:<26} ICCID {demo.iccid}   phone {demo.msisdn}" for demo in seed.DEMO_CARDS
@@ -60,6 +62,10 @@ def demo(
             f"  plans         {base}/v1/plans\n"
             f"  SMS outbox    {base}/dev/outbox\n"
             f"  carrier sim   {carrier.url}/_sim/state\n\n"
+            f"Staff sign-in   {base}/staff/sign-in   (store {staff.store_code})\n"
+            f"  admin  {staff.admin_username} / {staff.admin_password}"
+            f"   TOTP secret {staff.admin_totp_secret} (add it to an authenticator app)\n"
+            f"  clerk  {staff.clerk_username} / {staff.clerk_password}\n\n"
             f"Partner API key:\n  {key}\n\n"
             f"Demo cards:\n{cards}\n\n"
             f"Try:\n  curl -H 'Authorization: Bearer {key}' \\\n"

@@ -144,6 +144,12 @@ def create_user(
     return user
 
 
+def find_by_username(session: Session, username: str) -> StaffUser | None:
+    """The staff user called ``username`` (any case), without an authorisation check: for
+    commands and the demo seed."""
+    return repository.by_username(session, username)
+
+
 def list_users(session: Session, caller: Caller) -> list[StaffUser]:
     """Everyone for an admin; a store manager's own store's staff."""
     roles.require(caller, "users.list")

@@ -12,10 +12,13 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request as StarletteRequest
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tulpar.auth import roles
 from tulpar.auth.identity import Caller
@@ -127,3 +130,34 @@ def clear_cookie(response: Response, request: Request) -> None:
     response.delete_cookie(
         COOKIE, path="/", httponly=True, samesite="strict", secure=secure_cookies(request)
     )
+
+
+class StaffSessionMiddleware:
+    """For the consoles that read the signed-in caller from ``request.state.staff`` (and
+    ``request.state.staff_csrf``) rather than through :func:`require_staff_page`: resolves a
+    complete staff session for requests under ``prefixes`` before they reach the route.
+    Nothing is set when there is no cookie or the session is not live."""
+
+    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...] = ("/support", "/store")) -> None:
+        self.app = app
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
+            token = StarletteRequest(scope).cookies.get(COOKIE)
+            if token:
+                found = await run_in_threadpool(_resolve, scope["app"], token)
+                if found is not None:
+                    state = scope.setdefault("state", {})
+                    state["staff"], state["staff_csrf"] = found
+        await self.app(scope, receive, send)
+
+
+def _resolve(app: Any, token: str) -> tuple[Caller, str] | None:
+    with app.state.sessionmaker() as session:
+        current = staff_service.signed_in(session, token)
+        if current is None or not current.complete:
+            return None
+        found = (current.caller, current.csrf_token)
+        session.commit()  # last_seen_at
+        return found
