@@ -8,11 +8,12 @@ from sqlalchemy.orm import Session
 
 from tulpar.api import order_views as views
 from tulpar.api.dependencies import AnyCaller
-from tulpar.api.schemas.order import OrderCreate, OrderOut, PaymentAttemptCreate
+from tulpar.api.schemas.order import OnlineProvider, OrderCreate, OrderOut, PaymentAttemptCreate
 from tulpar.fulfilment import checkout
 from tulpar.idempotency import service as idempotency
 from tulpar.integrations.payments.protocol import ProviderError
 from tulpar.kit.session import DbSession
+from tulpar.models import PaymentProviderName
 from tulpar.order import service as order_service
 
 router = APIRouter(prefix="/v1", tags=["orders"])
@@ -48,8 +49,10 @@ def create_order(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     # Resolved before anything is written: a deployment with no provider refuses here.
-    provider = body.payment_provider or checkout.default_provider()
-    payload = body.model_copy(update={"payment_provider": provider}).model_dump(mode="json")
+    provider = _provider(body.payment_provider)
+    payload = body.model_copy(
+        update={"payment_provider": OnlineProvider(provider.value)}
+    ).model_dump(mode="json")
     claim = idempotency.claim(
         session,
         caller=caller.key,
@@ -89,7 +92,7 @@ def pay_again(
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    provider = body.payment_provider or checkout.default_provider()
+    provider = _provider(body.payment_provider)
     claim = idempotency.claim(
         session,
         caller=caller.key,
@@ -97,7 +100,9 @@ def pay_again(
         fingerprint=idempotency.request_fingerprint(
             "POST",
             f"/v1/orders/{order_id}/payments",
-            body.model_copy(update={"payment_provider": provider}).model_dump(mode="json"),
+            body.model_copy(update={"payment_provider": OnlineProvider(provider.value)}).model_dump(
+                mode="json"
+            ),
         ),
     )
     if claim.replay is not None:
@@ -131,6 +136,12 @@ def _answer_and_start(
         return _created(body, order_id)
     session.expire_all()  # the answer was recorded by another session
     return _created(_store(session, claim, order_id), order_id)
+
+
+def _provider(named: OnlineProvider | None) -> PaymentProviderName:
+    """The provider named, or the default one (the sandbox outside production, Stripe once
+    configured); refused later in checkout when it cannot take payment here."""
+    return checkout.default_provider() if named is None else PaymentProviderName(named.value)
 
 
 def _store(session: Session, claim: idempotency.Claim, order_id: int) -> dict[str, Any]:

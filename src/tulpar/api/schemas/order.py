@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -7,6 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tulpar.api.schemas.balance import MoneyAmount
 from tulpar.models import OrderKind, PaymentProviderName
+
+
+class OnlineProvider(enum.StrEnum):
+    """The payment providers an API order may name (counter money is taken only at a store:
+    ``cash`` and ``card_terminal`` are no choice here)."""
+
+    wallet = PaymentProviderName.wallet.value
+    sandbox = PaymentProviderName.sandbox.value
+    stripe = PaymentProviderName.stripe.value
+
 
 _PROVIDER_DOC = (
     "Default: the sandbox outside production, Stripe in production once it is configured."
@@ -26,7 +37,7 @@ class OrderCreate(BaseModel):
     plan: str | None = Field(default=None, min_length=1, max_length=32, description="Plan code")
     amount_minor: int | None = Field(default=None, gt=0, description="Top-ups only")
     currency: str = Field(default="KZT", pattern="^[A-Za-z]{3}$")
-    payment_provider: PaymentProviderName | None = Field(default=None, description=_PROVIDER_DOC)
+    payment_provider: OnlineProvider | None = Field(default=None, description=_PROVIDER_DOC)
     promo_code: str | None = Field(
         default=None,
         min_length=1,
@@ -38,7 +49,7 @@ class OrderCreate(BaseModel):
 class PaymentAttemptCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    payment_provider: PaymentProviderName | None = Field(default=None, description=_PROVIDER_DOC)
+    payment_provider: OnlineProvider | None = Field(default=None, description=_PROVIDER_DOC)
 
 
 class PaymentOut(BaseModel):
