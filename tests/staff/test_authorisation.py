@@ -51,7 +51,7 @@ ACTIONS: dict[str, Callable[[Session, Any, Team, StaffUser], object]] = {
         password=PASSWORD,
         role="clerk",
         store_id=team.store.id,
-    ),  # fmt: skip
+    ),
     "users.disable": lambda session, caller, team, target: staff_service.disable_user(
         session, caller, target.id, reason="test"
     ),
@@ -72,7 +72,7 @@ ACTIONS: dict[str, Callable[[Session, Any, Team, StaffUser], object]] = {
         opening_hours="10–20",
         legal_name="LLP",
         bin="123456789012",
-    ),  # fmt: skip
+    ),
     "audit.read": lambda session, caller, team, target: audit_service.list_for(session, caller),
 }
 

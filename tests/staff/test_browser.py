@@ -5,7 +5,7 @@ another host."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pyotp
 import pytest
@@ -16,7 +16,7 @@ from tests.staff.conftest import PASSWORD, make_store, make_user
 
 
 @pytest.fixture
-def people(committed: sessionmaker[Session]) -> Iterator[dict[str, str]]:
+def people(committed: sessionmaker[Session]) -> dict[str, str]:
     with committed() as session:
         store = make_store(session, "ALA-01")
         admin = make_user(session, "root", "admin")
@@ -24,7 +24,7 @@ def people(committed: sessionmaker[Session]) -> Iterator[dict[str, str]]:
         secret = admin.totp_secret
         session.commit()
     assert secret is not None
-    yield {"admin_secret": secret}
+    return {"admin_secret": secret}
 
 
 def _sign_in(tab: Tab, username: str) -> None:
@@ -36,7 +36,8 @@ def _sign_in(tab: Tab, username: str) -> None:
 
 
 def test_an_admin_signs_in_with_the_authenticator_code(
-    new_tab: Callable[..., Tab], people: dict[str, str]
+    new_tab: Callable[..., Tab],  # noqa: F811 - the fixture imported above
+    people: dict[str, str],
 ) -> None:
     tab = new_tab(locale="en-GB")
     _sign_in(tab, "root")
@@ -63,7 +64,8 @@ def test_an_admin_signs_in_with_the_authenticator_code(
 
 
 def test_a_clerk_signs_in_with_a_password_and_out_again(
-    new_tab: Callable[..., Tab], people: dict[str, str]
+    new_tab: Callable[..., Tab],  # noqa: F811 - the fixture imported above
+    people: dict[str, str],
 ) -> None:
     tab = new_tab(locale="ru-RU")
     _sign_in(tab, "asel")

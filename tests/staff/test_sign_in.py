@@ -33,9 +33,12 @@ def test_wrong_passwords_lock_the_account_like_an_unknown_user_is_answered(
 ) -> None:
     verified: list[str] = []
     real_verify = passwords.verify
-    monkeypatch.setattr(
-        passwords, "verify", lambda hashed, pw: verified.append(pw) or real_verify(hashed, pw)
-    )
+
+    def counting_verify(hashed: str, password: str) -> bool:
+        verified.append(password)
+        return real_verify(hashed, password)
+
+    monkeypatch.setattr(passwords, "verify", counting_verify)
     user = team.users["clerk"]
     with clock.frozen(START):
         for _ in range(5):

@@ -25,7 +25,7 @@ def sign_in(
     """Sign in through the forms (and the TOTP step when ``totp_secret``); returns the last
     response, not followed."""
     form = client.get("/staff/sign-in")
-    response = client.post(
+    response: Response = client.post(
         "/staff/sign-in",
         data={"username": username, "password": password, "csrf": csrf_of(form)},
         follow_redirects=False,
@@ -33,11 +33,12 @@ def sign_in(
     if totp_secret is None or response.status_code != 303:
         return response
     step = client.get("/staff/second-factor")
-    return client.post(
+    answer: Response = client.post(
         "/staff/second-factor",
         data={"code": pyotp.TOTP(totp_secret).now(), "csrf": csrf_of(step)},
         follow_redirects=False,
     )
+    return answer
 
 
 def page_csrf(client: TestClient, path: str = "/staff/") -> str:
