@@ -57,7 +57,8 @@ def test_clerk_sells_a_15_day_renewal_for_cash_and_closes_the_day(
     number = page.inner_text("[data-test=receipt-number]")
     assert number == f"{scene.store.receipt_issuer}-000001"
     sign = page.inner_text("[data-test=fiscal-sign]")
-    assert len(sign) == 13 and sign.isdigit()
+    assert len(sign) == 13
+    assert sign.isdigit()
     assert digits(page.inner_text("[data-test=total]")) == "3500"
     assert scene.store.legal_name in receipt.inner_text()
     assert receipt.locator("svg").count() == 1  # the verification QR

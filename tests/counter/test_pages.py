@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.counter.conftest import Counter, make_staff, make_store, sign_in_token
+from tulpar.auth import roles
 from tulpar.auth import service as auth_service
 from tulpar.counter import days, lookup
 from tulpar.counter import receipts as counter_receipts
@@ -44,7 +45,8 @@ def test_clerk_finds_sells_prints_and_closes(
     assert found.status_code == 303
     card_page = client.get(found.headers["location"])
     assert card_page.status_code == 200
-    assert counter.plan.code in card_page.text and 'data-test="new-validity"' in card_page.text
+    assert counter.plan.code in card_page.text
+    assert 'data-test="new-validity"' in card_page.text
     form = {
         "csrf": csrf_of(card_page.text),
         "idempotency_key": key_of(card_page.text),
@@ -60,7 +62,8 @@ def test_clerk_finds_sells_prints_and_closes(
     receipt = client.get(sold.headers["location"])
     assert receipt.status_code == 200
     assert f"{counter.store.receipt_issuer}-000001" in receipt.text
-    assert "Tulpar Retail LLP" in receipt.text and "data-print" in receipt.text
+    assert "Tulpar Retail LLP" in receipt.text
+    assert "data-print" in receipt.text
     assert "Фискальн" in receipt.text  # the clerk's language (ru) beside the traveller's
     pdf = client.get(sold.headers["location"] + "/pdf")
     assert pdf.headers["content-type"] == "application/pdf"
@@ -99,7 +102,7 @@ def test_another_stores_receipt_is_not_found(
         idempotency_key="a",
     )
     other = make_staff(session, "clerk", make_store(session))
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(roles.NotFoundError) as refused:
         counter_receipts.store_receipt(session, auth_service.staff(other), sale.receipt.public_id)
     assert getattr(refused.value, "status", None) == 404
     client.cookies.set(COOKIE, sign_in_token(session, other))

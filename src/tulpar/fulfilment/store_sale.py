@@ -182,9 +182,7 @@ def _line(session: Session, order: Order) -> ReceiptLine:
     return ReceiptLine("Wallet top-up", 1, order.amount_minor)
 
 
-def _collect(
-    session: Session, order: Order, method: CounterMethod, reference: str | None
-) -> None:
+def _collect(session: Session, order: Order, method: CounterMethod, reference: str | None) -> None:
     """The money is in the till (or on the terminal's slip): the attempt succeeds at once
     and the order engine acts on it in this transaction (a renewal queued for provisioning,
     a top-up credited and completed)."""

@@ -31,7 +31,9 @@ class CounterProvider:
     def create_payment(self, request: PaymentRequest) -> ProviderPayment:
         # The terminal's slip reference when there is one; else our own key (cash).
         reference = request.metadata.get("terminal_reference") or request.idempotency_key
-        return ProviderPayment(reference=f"{self.name}:{reference}", status=ProviderStatus.succeeded)
+        return ProviderPayment(
+            reference=f"{self.name}:{reference}", status=ProviderStatus.succeeded
+        )
 
     def get_payment(self, reference: str) -> ProviderPayment:
         return ProviderPayment(reference=reference, status=ProviderStatus.succeeded)

@@ -42,7 +42,10 @@ def upgrade() -> None:
         sa.Column("idempotency_key", sa.String(length=120), nullable=False),
         sa.Column("business_date", sa.Date(), nullable=False),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.CheckConstraint(
             "method IN ('cash', 'card_terminal')", name=op.f("ck_counter_sales_method")
@@ -51,8 +54,12 @@ def upgrade() -> None:
             "(method = 'card_terminal') = (terminal_reference IS NOT NULL)",
             name=op.f("ck_counter_sales_terminal_reference_iff_terminal"),
         ),
-        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_counter_sales_order_id_orders")),
-        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], name=op.f("fk_counter_sales_store_id_stores")),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_counter_sales_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_counter_sales_store_id_stores")
+        ),
         sa.ForeignKeyConstraint(
             ["staff_id"], ["staff_users.id"], name=op.f("fk_counter_sales_staff_id_staff_users")
         ),
@@ -78,7 +85,10 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.CheckConstraint(
             "state IN ('pending', 'registered')", name=op.f("ck_fiscal_registrations_state")
@@ -88,7 +98,9 @@ def upgrade() -> None:
             name=op.f("ck_fiscal_registrations_sign_iff_registered"),
         ),
         sa.ForeignKeyConstraint(
-            ["receipt_id"], ["receipts.id"], name=op.f("fk_fiscal_registrations_receipt_id_receipts")
+            ["receipt_id"],
+            ["receipts.id"],
+            name=op.f("fk_fiscal_registrations_receipt_id_receipts"),
         ),
         sa.ForeignKeyConstraint(
             ["store_id"], ["stores.id"], name=op.f("fk_fiscal_registrations_store_id_stores")
@@ -111,7 +123,9 @@ def upgrade() -> None:
         sa.Column("reopened_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reopen_reason", sa.Text(), nullable=True),
         sa.CheckConstraint("state IN ('closed', 'reopened')", name=op.f("ck_day_closes_state")),
-        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], name=op.f("fk_day_closes_store_id_stores")),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_day_closes_store_id_stores")
+        ),
         sa.ForeignKeyConstraint(
             ["staff_id"], ["staff_users.id"], name=op.f("fk_day_closes_staff_id_staff_users")
         ),
