@@ -3,9 +3,9 @@ is a 500, every answer has a documented status, content type and schema, and eve
 operation documents its failures as problem JSON.
 
 Only the API is fuzzed: ``/v1/*``, ``/webhooks/*`` and ``/carrier/*``, the machine-facing
-surface the document is for. Pages (traveller, support and staff consoles) answer HTML and are either
-left out of the document or outside these paths. Calls are made with a partner key, so the
-authorised paths are reached as well as the refusals."""
+surface the document is for. Pages (traveller, support and staff consoles) answer HTML and
+are either left out of the document or outside these paths. Calls are made with a partner
+key, so the authorised paths are reached as well as the refusals."""
 
 from __future__ import annotations
 
