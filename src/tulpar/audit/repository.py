@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tulpar.models import AuditEntry
 
-if TYPE_CHECKING:
-    from tulpar.audit.service import AuditFilter
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """What to list; every field narrows (``None`` does not). ``subject`` is exact
+    (``card:42``); ``action`` is exact or, ending in ``.``, a prefix (``wallet.``)."""
+
+    action: str | None = None
+    subject: str | None = None
+    actor: str | None = None
+    staff_id: int | None = None
+    store_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_id: int | None = None  # for the next page: entries older than this id
 
 
 def entries(session: Session, filters: AuditFilter, *, limit: int) -> list[AuditEntry]:

@@ -4,20 +4,20 @@ database trigger refuses UPDATE, DELETE and TRUNCATE)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from tulpar import clock
 from tulpar.audit import repository
+from tulpar.audit.repository import AuditFilter
 from tulpar.auth import roles
 from tulpar.auth.identity import Caller
 from tulpar.models import AuditEntry
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
+__all__ = ["AuditFilter", "entries", "list_for", "record"]
 
 
 def record(
@@ -48,21 +48,6 @@ def record(
         )
     )
     session.flush()
-
-
-@dataclass(frozen=True, slots=True)
-class AuditFilter:
-    """What to list; every field narrows (``None`` does not). ``subject`` is exact
-    (``card:42``); ``action`` is exact or, ending in ``.``, a prefix (``wallet.``)."""
-
-    action: str | None = None
-    subject: str | None = None
-    actor: str | None = None
-    staff_id: int | None = None
-    store_id: int | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    before_id: int | None = None  # for the next page: entries older than this id
 
 
 def entries(
