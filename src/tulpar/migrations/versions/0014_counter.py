@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("order_id", sa.BigInteger(), nullable=False),
         sa.Column("store_id", sa.BigInteger(), nullable=False),
         sa.Column("staff_id", sa.BigInteger(), nullable=False),
-        sa.Column("method", sa.String(length=16), nullable=False),
+        sa.Column("method", sa.String(length=24), nullable=False),
         sa.Column("terminal_reference", sa.String(length=64), nullable=True),
         sa.Column("idempotency_key", sa.String(length=120), nullable=False),
         sa.Column("business_date", sa.Date(), nullable=False),
@@ -66,7 +66,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_counter_sales")),
         sa.UniqueConstraint("order_id", name=op.f("uq_counter_sales_order_id")),
         sa.UniqueConstraint(
-            "staff_id", "idempotency_key", name=op.f("uq_counter_sales_staff_id_idempotency_key")
+            "staff_id", "idempotency_key", name=op.f("uq_counter_sales_staff_id")
         ),
     )
     op.create_index(
@@ -77,12 +77,12 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("receipt_id", sa.BigInteger(), nullable=False),
         sa.Column("store_id", sa.BigInteger(), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=24), nullable=False),
         sa.Column("provider", sa.String(length=32), nullable=False),
         sa.Column("fiscal_sign", sa.String(length=64), nullable=True),
         sa.Column("registration_number", sa.String(length=64), nullable=True),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("attempts", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column(
             "created_at",
@@ -115,7 +115,7 @@ def upgrade() -> None:
         # None: the whole store's day; else one clerk's.
         sa.Column("staff_id", sa.BigInteger(), nullable=True),
         sa.Column("business_date", sa.Date(), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=24), nullable=False),
         sa.Column("figures", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("closed_by", sa.String(length=120), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
