@@ -65,9 +65,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_counter_sales")),
         sa.UniqueConstraint("order_id", name=op.f("uq_counter_sales_order_id")),
-        sa.UniqueConstraint(
-            "staff_id", "idempotency_key", name=op.f("uq_counter_sales_staff_id")
-        ),
+        sa.UniqueConstraint("staff_id", "idempotency_key", name=op.f("uq_counter_sales_staff_id")),
     )
     op.create_index(
         "ix_counter_sales_store_id_business_date", "counter_sales", ["store_id", "business_date"]
