@@ -36,6 +36,7 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+PAGE_HEADERS = _HEADERS  # for the consoles on the staff layout (/store, /support)
 
 
 def staff_language(request: Request, page: StaffPage | None) -> str:

@@ -15,9 +15,10 @@ from tulpar.kit.session import DbSession
 from tulpar.models import TicketStatus
 from tulpar.support import tickets
 from tulpar.wallet import service as wallet_service
-from tulpar.web.support.pages import SessionCsrf, Staff, SupportRoute, redirect, render
+from tulpar.web.staff.pages import StaffPageRoute, redirect
+from tulpar.web.support.pages import SessionCsrf, Staff, render
 
-router = APIRouter(prefix="/support", route_class=SupportRoute, include_in_schema=False)
+router = APIRouter(prefix="/support", route_class=StaffPageRoute, include_in_schema=False)
 CSRF = [SessionCsrf]
 
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -36,19 +37,19 @@ def _amount(raw: str, *, allow_empty: bool = False) -> int | None:
 
 
 @router.get("")
-def search_page(request: Request, session: DbSession, caller: Staff) -> Response:
+def search_page(request: Request, session: DbSession, page: Staff) -> Response:
     query = request.query_params.get("q", "")[:80]
-    found = support_actions.search(session, caller, query) if query.strip() else None
-    return render(request, "search.html", caller=caller, query=query, found=found)
+    found = support_actions.search(session, page.caller, query) if query.strip() else None
+    return render(request, "search.html", page=page, query=query, found=found)
 
 
 @router.get("/orders/{order_id}")
-def order_page(order_id: Id, request: Request, session: DbSession, caller: Staff) -> Response:
-    order = support_actions.order_for(session, caller, order_id)
+def order_page(order_id: Id, request: Request, session: DbSession, page: Staff) -> Response:
+    order = support_actions.order_for(session, page.caller, order_id)
     return render(
         request,
         "order.html",
-        caller=caller,
+        page=page,
         order=order,
         refundable=refunds.refundable(session, order),
         timeline=support_actions.order_timeline(session, order),
@@ -60,12 +61,16 @@ def refund_order(
     order_id: Id,
     request: Request,
     session: DbSession,
-    caller: Staff,
+    page: Staff,
     reason: Reason = "",
     amount: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     support_actions.refund(
-        session, caller, order_id, amount_minor=_amount(amount, allow_empty=True), reason=reason
+        session,
+        page.caller,
+        order_id,
+        amount_minor=_amount(amount, allow_empty=True),
+        reason=reason,
     )
     return redirect(request, f"/support/orders/{order_id}")
 
@@ -75,10 +80,10 @@ def retry_order(
     order_id: Id,
     request: Request,
     session: DbSession,
-    caller: Staff,
+    page: Staff,
     reason: Reason = "",
 ) -> Response:
-    support_actions.retry_provisioning(session, caller, order_id, reason=reason)
+    support_actions.retry_provisioning(session, page.caller, order_id, reason=reason)
     return redirect(request, f"/support/orders/{order_id}")
 
 
@@ -87,20 +92,20 @@ def cancel_order(
     order_id: Id,
     request: Request,
     session: DbSession,
-    caller: Staff,
+    page: Staff,
     reason: Reason = "",
 ) -> Response:
-    support_actions.cancel(session, caller, order_id, reason=reason)
+    support_actions.cancel(session, page.caller, order_id, reason=reason)
     return redirect(request, f"/support/orders/{order_id}")
 
 
 @router.get("/cards/{card_id}")
-def card_page(card_id: Id, request: Request, session: DbSession, caller: Staff) -> Response:
-    card = support_actions.card_for(session, caller, card_id)
+def card_page(card_id: Id, request: Request, session: DbSession, page: Staff) -> Response:
+    card = support_actions.card_for(session, page.caller, card_id)
     return render(
         request,
         "card.html",
-        caller=caller,
+        page=page,
         card=card,
         wallet=wallet_service.balance(session, card_id=card.id),
         bundle=support_actions.current_bundle(session, card),
@@ -114,12 +119,12 @@ def card_wallet(
     card_id: Id,
     request: Request,
     session: DbSession,
-    caller: Staff,
+    page: Staff,
     reason: Reason = "",
     amount: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     support_actions.credit_wallet(
-        session, caller, card_id, amount_minor=_amount(amount) or 0, reason=reason
+        session, page.caller, card_id, amount_minor=_amount(amount) or 0, reason=reason
     )
     return redirect(request, f"/support/cards/{card_id}")
 
@@ -129,13 +134,13 @@ def card_allowance(
     card_id: Id,
     request: Request,
     session: DbSession,
-    caller: Staff,
+    page: Staff,
     reason: Reason = "",
     account: Annotated[str, Form(max_length=8)] = "",
     amount: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     support_actions.adjust_allowance(
-        session, caller, card_id, account=account, delta=_amount(amount) or 0, reason=reason
+        session, page.caller, card_id, account=account, delta=_amount(amount) or 0, reason=reason
     )
     return redirect(request, f"/support/cards/{card_id}")
 
@@ -145,10 +150,10 @@ def card_suspend(
     card_id: Id,
     request: Request,
     session: DbSession,
-    caller: Staff,
+    page: Staff,
     reason: Reason = "",
 ) -> Response:
-    support_actions.suspend(session, caller, card_id, reason=reason)
+    support_actions.suspend(session, page.caller, card_id, reason=reason)
     return redirect(request, f"/support/cards/{card_id}")
 
 
@@ -157,10 +162,10 @@ def card_unsuspend(
     card_id: Id,
     request: Request,
     session: DbSession,
-    caller: Staff,
+    page: Staff,
     reason: Reason = "",
 ) -> Response:
-    support_actions.unsuspend(session, caller, card_id, reason=reason)
+    support_actions.unsuspend(session, page.caller, card_id, reason=reason)
     return redirect(request, f"/support/cards/{card_id}")
 
 
@@ -169,10 +174,10 @@ def card_resend(
     card_id: Id,
     request: Request,
     session: DbSession,
-    caller: Staff,
+    page: Staff,
     reason: Reason = "",
 ) -> Response:
-    support_actions.resend_confirmation(session, caller, card_id, reason=reason)
+    support_actions.resend_confirmation(session, page.caller, card_id, reason=reason)
     return redirect(request, f"/support/cards/{card_id}")
 
 
@@ -181,28 +186,28 @@ def card_language(
     card_id: Id,
     request: Request,
     session: DbSession,
-    caller: Staff,
+    page: Staff,
     reason: Reason = "",
     language: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    support_actions.change_language(session, caller, card_id, language=language, reason=reason)
+    support_actions.change_language(session, page.caller, card_id, language=language, reason=reason)
     return redirect(request, f"/support/cards/{card_id}")
 
 
 @router.get("/tickets")
-def ticket_queue(request: Request, session: DbSession, caller: Staff) -> Response:
-    rows = tickets.queue(session, caller, include_done=request.query_params.get("all") == "1")
-    return render(request, "tickets.html", caller=caller, rows=rows)
+def ticket_queue(request: Request, session: DbSession, page: Staff) -> Response:
+    rows = tickets.queue(session, page.caller, include_done=request.query_params.get("all") == "1")
+    return render(request, "tickets.html", page=page, rows=rows)
 
 
 @router.get("/tickets/{ticket_id}")
-def ticket_page(ticket_id: Id, request: Request, session: DbSession, caller: Staff) -> Response:
-    ticket = tickets.get(session, caller, ticket_id)
+def ticket_page(ticket_id: Id, request: Request, session: DbSession, page: Staff) -> Response:
+    ticket = tickets.get(session, page.caller, ticket_id)
     history = support_actions.ticket_history(session, ticket)
     return render(
         request,
         "ticket.html",
-        caller=caller,
+        page=page,
         ticket=ticket,
         overdue=tickets.is_overdue(ticket),
         moves=sorted(tickets.MOVES[ticket.status]),
@@ -215,10 +220,10 @@ def ticket_reply(
     ticket_id: Id,
     request: Request,
     session: DbSession,
-    caller: Staff,
+    page: Staff,
     text: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    tickets.reply(session, caller, ticket_id, text=text)
+    tickets.reply(session, page.caller, ticket_id, text=text)
     return redirect(request, f"/support/tickets/{ticket_id}")
 
 
@@ -227,17 +232,19 @@ def ticket_note(
     ticket_id: Id,
     request: Request,
     session: DbSession,
-    caller: Staff,
+    page: Staff,
     text: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    tickets.note(session, caller, ticket_id, text=text)
+    tickets.note(session, page.caller, ticket_id, text=text)
     return redirect(request, f"/support/tickets/{ticket_id}")
 
 
 @router.post("/tickets/{ticket_id}/assign", dependencies=CSRF)
-def ticket_assign(ticket_id: Id, request: Request, session: DbSession, caller: Staff) -> Response:
+def ticket_assign(ticket_id: Id, request: Request, session: DbSession, page: Staff) -> Response:
     """Take the ticket (assign it to oneself)."""
-    tickets.assign(session, caller, ticket_id, staff_id=caller.staff_id or 0, name=caller.actor)
+    tickets.assign(
+        session, page.caller, ticket_id, staff_id=page.caller.staff_id or 0, name=page.caller.actor
+    )
     return redirect(request, f"/support/tickets/{ticket_id}")
 
 
@@ -246,7 +253,7 @@ def ticket_move(
     ticket_id: Id,
     request: Request,
     session: DbSession,
-    caller: Staff,
+    page: Staff,
     reason: Reason = "",
     to: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
@@ -254,5 +261,5 @@ def ticket_move(
         status = TicketStatus(to)
     except ValueError as error:
         raise InvalidInputError("Choose a status") from error
-    tickets.move(session, caller, ticket_id, to=status, reason=reason)
+    tickets.move(session, page.caller, ticket_id, to=status, reason=reason)
     return redirect(request, f"/support/tickets/{ticket_id}")
