@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tulpar.models import CounterSale, DayClose, FiscalRegistration, Receipt, Store
+from tulpar.models import CounterMethod, CounterSale, DayClose, FiscalRegistration, Receipt, Store
 
 
 def lock_key(session: Session, staff_id: int, key: str) -> None:
@@ -21,6 +21,14 @@ def sale_by_key(session: Session, staff_id: int, key: str) -> CounterSale | None
         CounterSale.staff_id == staff_id, CounterSale.idempotency_key == key
     )
     return session.scalars(query).one_or_none()
+
+
+def sale_by_terminal_reference(session: Session, reference: str) -> CounterSale | None:
+    query = select(CounterSale).where(
+        CounterSale.method == CounterMethod.card_terminal,
+        CounterSale.terminal_reference == reference,
+    )
+    return session.scalars(query.limit(1)).one_or_none()
 
 
 def sale_for_order(session: Session, order_id: int) -> CounterSale | None:

@@ -20,7 +20,7 @@ from tulpar.auth import roles
 from tulpar.auth.identity import Caller, CallerKind
 from tulpar.card import service as card_service
 from tulpar.counter import days, fiscal, repository
-from tulpar.errors import ForbiddenError, InvalidInputError
+from tulpar.errors import ForbiddenError, InvalidInputError, TulparError
 from tulpar.fulfilment.payments import on_payment
 from tulpar.integrations.payments.protocol import PaymentRequest
 from tulpar.integrations.payments.registry import provider_for
@@ -44,6 +44,12 @@ from tulpar.receipt.service import ReceiptLine
 MAX_KEY_LENGTH = 120
 MAX_TERMINAL_REFERENCE = 64
 CURRENCY = "KZT"
+
+
+class TerminalReferenceUsedError(TulparError):
+    status = 409
+    code = "terminal_reference_used"
+    title = "This terminal slip is already recorded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,13 @@ def sell(
         raise ForbiddenError("This store does not sell")
     day = days.business_date()
     days.ensure_open(session, store.id, caller.staff_id, day)
+    if reference is not None:
+        # One slip pays one sale (its reference is the payment's provider reference, unique).
+        repository.lock_key(session, 0, f"terminal:{reference}")
+        if repository.sale_by_terminal_reference(session, reference) is not None:
+            raise TerminalReferenceUsedError(
+                "This terminal slip reference is already recorded for another sale"
+            )
 
     valid_until: datetime | None = None
     if plan_code is not None:

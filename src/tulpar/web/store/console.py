@@ -100,16 +100,22 @@ def sell(
         if not text.isdigit() or len(text) > 9:
             raise InvalidInputError("Give the top-up amount in tenge, a whole number")
         top_up = int(text) * 100
-    sale = store_sale.sell(
-        session,
-        page.caller,
-        found.card.iccid,
-        plan_code=plan or None,
-        top_up_amount=top_up,
-        method=method,
-        terminal_reference=terminal_reference or None,
-        idempotency_key=idempotency_key,
-    )
+    try:
+        sale = store_sale.sell(
+            session,
+            page.caller,
+            found.card.iccid,
+            plan_code=plan or None,
+            top_up_amount=top_up,
+            method=method,
+            terminal_reference=terminal_reference or None,
+            idempotency_key=idempotency_key,
+        )
+    except TulparError:
+        # A refused sale leaves nothing behind (the page's lookup audit included): the error
+        # page is rendered by the route class, after which the session would be committed.
+        session.rollback()
+        raise
     session.commit()
     try:  # the operator at once; when it is down, the job retries
         fiscal.attempt(sale.registration.id)
