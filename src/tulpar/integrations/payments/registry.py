@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from tulpar.config import get_settings
 from tulpar.errors import TulparError
+from tulpar.integrations.payments.counter import COUNTER_PROVIDERS, CounterProvider
 from tulpar.integrations.payments.protocol import PaymentProvider
 from tulpar.integrations.payments.sandbox import WEBHOOK_PATH, SandboxProvider
 from tulpar.integrations.payments.stripe import StripeProvider
@@ -91,6 +92,10 @@ def provider_for(name: str) -> PaymentProvider:
     settings = get_settings()
     if name == "sandbox":
         return SandboxProvider(base_url=settings.public_base_url, webhook_secret=sandbox_secret())
+    if name in COUNTER_PROVIDERS:
+        # Counter money (cash, card terminal): only store sales use it
+        # (tulpar.fulfilment.store_sale); never offered to checkout (can_take_payment).
+        return CounterProvider(name)
     if name == "stripe":
         if not settings.stripe_api_key or not settings.stripe_webhook_secret:
             raise ProviderNotConfiguredError("Stripe is not configured")
