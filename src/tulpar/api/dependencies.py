@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from tulpar.auth import service as auth_service
 from tulpar.auth.identity import Caller, CallerKind
+from tulpar.config import get_settings
 from tulpar.errors import InvalidInputError, UnauthorizedError
 from tulpar.identifiers import parse_card_reference
 from tulpar.kit.credentials import presented_credential
 from tulpar.kit.rate_limit import RateLimits
+from tulpar.kit.rate_limit import rate_limits as build_rate_limits
 from tulpar.kit.session import DbSession
 
 
@@ -25,7 +27,10 @@ def client_address(request: Request) -> str:
 
 
 def rate_limits(request: Request) -> RateLimits:
-    limits: RateLimits = request.app.state.rate_limits
+    """The app's limits (set by ``create_app``; an app built otherwise gets the settings')."""
+    limits: RateLimits | None = getattr(request.app.state, "rate_limits", None)
+    if limits is None:
+        limits = request.app.state.rate_limits = build_rate_limits(get_settings())
     return limits
 
 
