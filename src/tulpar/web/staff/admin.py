@@ -18,7 +18,7 @@ from tulpar.store import service as store_service
 from tulpar.web.staff.pages import StaffPageRoute, redirect, render
 from tulpar.web.staff.session import StaffPage, require_staff_form, require_staff_page
 
-router = APIRouter(route_class=StaffPageRoute)
+router = APIRouter(route_class=StaffPageRoute, include_in_schema=False)  # pages, not API
 
 # Where each role works, linked from the staff home.
 CONSOLES = {

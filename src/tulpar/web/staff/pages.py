@@ -40,10 +40,14 @@ PAGE_HEADERS = _HEADERS  # for the consoles on the staff layout (/store, /suppor
 
 
 def staff_language(request: Request, page: StaffPage | None) -> str:
-    """The staff user's language; before sign-in, the browser's ``Accept-Language``, else
-    English (staff are not the travellers, whose default is Chinese)."""
+    """The staff user's language (also on a refusal's page, from the session read for the
+    request); before sign-in, the browser's ``Accept-Language``, else English (staff are not
+    the travellers, whose default is Chinese)."""
     if page is not None and page.language in LANGUAGES:
         return page.language
+    # A refusal's page has no StaffPage, but the session (if any) was read: its language.
+    if (signed_in := getattr(request.state, "staff_language", None)) in LANGUAGES:
+        return str(signed_in)
     for tag in accepted_tags(request.headers.get("accept-language")):
         if (language := matching_language(tag)) is not None:
             return language

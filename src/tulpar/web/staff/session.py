@@ -65,6 +65,7 @@ def current_session(request: Request, session: DbSession) -> SignedIn | None:
     if current is not None and current.complete:
         request.state.staff = current.caller
         request.state.staff_csrf = current.csrf_token
+        request.state.staff_language = current.user.language  # for the error pages
     return current
 
 

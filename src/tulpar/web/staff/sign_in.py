@@ -25,7 +25,7 @@ from tulpar.web.staff.session import (
 )
 from tulpar.web.traveller import pages as traveller_pages
 
-router = APIRouter(route_class=StaffPageRoute)
+router = APIRouter(route_class=StaffPageRoute, include_in_schema=False)  # pages, not API
 SECOND_FACTOR = "/staff/second-factor"
 HOME = "/staff/"
 
