@@ -12,7 +12,7 @@ from tulpar.auth import roles
 from tulpar.auth.identity import Caller
 from tulpar.counter import fiscal, repository
 from tulpar.kit.i18n import translations
-from tulpar.models import CounterSale, FiscalRegistration, FiscalState, Receipt, Store
+from tulpar.models import CounterSale, FiscalRegistration, Receipt, Store
 from tulpar.receipt import documents
 from tulpar.receipt import service as receipt_service
 
@@ -26,19 +26,16 @@ class StoreReceipt:
 
     @property
     def seller(self) -> receipt_service.Seller:
+        """As frozen on the receipt when it was issued (a later edit of the store changes
+        no old receipt); a receipt issued before sellers were frozen: the store's now."""
+        if self.receipt.seller_legal_name is not None:
+            return receipt_service.seller_of(self.receipt)
         return seller_of(self.store)
 
     @property
     def fiscal(self) -> documents.Fiscal:
-        registered = (
-            self.registration is not None and self.registration.state is FiscalState.registered
-        )
-        return documents.Fiscal(
-            sign=self.registration.fiscal_sign if registered and self.registration else None,
-            registration_number=self.registration.registration_number
-            if registered and self.registration
-            else None,
-        )
+        shown = documents.Fiscal.of(self.registration)
+        return shown or documents.Fiscal(sign=None, registration_number=None)
 
 
 def seller_of(store: Store) -> receipt_service.Seller:

@@ -20,6 +20,7 @@ from tulpar.auth import roles
 from tulpar.auth.identity import Caller, CallerKind
 from tulpar.card import service as card_service
 from tulpar.counter import days, fiscal, repository
+from tulpar.counter import receipts as counter_receipts
 from tulpar.errors import ForbiddenError, InvalidInputError, TulparError
 from tulpar.fulfilment.payments import on_payment
 from tulpar.integrations.payments.protocol import PaymentRequest
@@ -143,6 +144,7 @@ def sell(
         payment_method=counter_method.value,
         currency=order.currency,
         valid_until=valid_until,
+        seller=counter_receipts.seller_of(store),
     )
     registration = fiscal.open_registration(session, receipt, store)
     _collect(session, order, counter_method, reference)

@@ -28,6 +28,11 @@ class Receipt(Base):
         UniqueConstraint("issuer", "sequence_number", name="uq_receipts_issuer_sequence_number"),
         CheckConstraint("total_minor >= 0", name="total_non_negative"),
         CheckConstraint("vat_minor >= 0 AND vat_minor <= total_minor", name="vat_within_total"),
+        CheckConstraint(
+            "(seller_legal_name IS NULL) = (seller_bin IS NULL)"
+            " AND (seller_bin IS NULL) = (seller_address IS NULL)",
+            name="seller_all_or_none",
+        ),
         # One sale receipt per order: a retried issue returns the existing one.
         Index(
             "uq_receipts_order_id",
@@ -55,4 +60,8 @@ class Receipt(Base):
     issued_at: Mapped[datetime]
     key_id: Mapped[str] = mapped_column(String(16))
     signature: Mapped[str] = mapped_column(String(100))
+    # A store receipt's seller, frozen when issued (migration 0014); None: the default seller.
+    seller_legal_name: Mapped[str | None] = mapped_column(String(200))
+    seller_bin: Mapped[str | None] = mapped_column(String(12))
+    seller_address: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime] = created_at_column()

@@ -18,7 +18,7 @@ from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 from tulpar.kit.format import formatter_for
 from tulpar.kit.i18n import translations
 from tulpar.kit.templates import page_environment
-from tulpar.models import Receipt
+from tulpar.models import FiscalRegistration, FiscalState, Receipt
 from tulpar.receipt import fonts, service, vat
 
 PAGES = Path(__file__).parent / "pages"
@@ -33,6 +33,17 @@ class Fiscal:
 
     sign: str | None
     registration_number: str | None
+
+    @classmethod
+    def of(cls, registration: FiscalRegistration | None) -> Fiscal | None:
+        """What a receipt shows of its registration (``None``: not a store receipt)."""
+        if registration is None:
+            return None
+        if registration.state is not FiscalState.registered:
+            return cls(sign=None, registration_number=None)
+        return cls(
+            sign=registration.fiscal_sign, registration_number=registration.registration_number
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +100,7 @@ def view(
     return ReceiptView(
         receipt=receipt,
         language=language,
-        seller=seller or service.seller(),
+        seller=seller or service.seller_of(receipt),
         issued_at=formatter.local_time(receipt.issued_at),
         lines=[
             {
@@ -124,15 +135,18 @@ def receipt_html(
     *,
     plan_names: PlanNames | None = None,
     payment: service.PaymentDetail | None = None,
+    fiscal: Fiscal | None = None,
 ) -> str:
-    shown = view(receipt, language, plan_names=plan_names, payment=payment)
+    shown = view(receipt, language, plan_names=plan_names, payment=payment, fiscal=fiscal)
     qr_svg = segno.make(shown.verification_url, error="m").svg_inline(scale=3, border=2)
     page = page_environment(PAGES, language).get_template("receipt.html")
     return page.render(view=shown, qr_svg=qr_svg)
 
 
-def verification_html(receipt: Receipt | None, language: str) -> str:
-    shown = None if receipt is None else view(receipt, language)
+def verification_html(
+    receipt: Receipt | None, language: str, *, fiscal: Fiscal | None = None
+) -> str:
+    shown = None if receipt is None else view(receipt, language, fiscal=fiscal)
     return page_environment(PAGES, language).get_template("verify.html").render(view=shown)
 
 

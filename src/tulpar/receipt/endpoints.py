@@ -39,6 +39,7 @@ def receipt_pdf(public_id: str, request: Request, session: DbSession) -> Respons
         _language(request, receipt),
         plan_names=service.plan_names(session, receipt),
         payment=service.payment_detail(session, receipt),
+        fiscal=documents.Fiscal.of(service.fiscal_registration(session, receipt)),
     )
     return Response(
         body,
@@ -57,6 +58,7 @@ def receipt_page(public_id: str, request: Request, session: DbSession) -> HTMLRe
         _language(request, receipt),
         plan_names=service.plan_names(session, receipt),
         payment=service.payment_detail(session, receipt),
+        fiscal=documents.Fiscal.of(service.fiscal_registration(session, receipt)),
     )
     return HTMLResponse(html)
 
@@ -81,4 +83,9 @@ def verify_page(
     """Says plainly whether this is a genuine Tulpar receipt (masked card, amount, date)."""
     verification = service.verify(session, public_id, s)
     language = _language(request, verification.receipt)
-    return HTMLResponse(documents.verification_html(verification.receipt, language))
+    fiscal = (
+        None
+        if verification.receipt is None
+        else documents.Fiscal.of(service.fiscal_registration(session, verification.receipt))
+    )
+    return HTMLResponse(documents.verification_html(verification.receipt, language, fiscal=fiscal))

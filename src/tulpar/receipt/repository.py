@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tulpar.models import Card, Receipt
+from tulpar.models import Card, FiscalRegistration, Receipt
 
 
 def next_number(session: Session, issuer: str) -> int:
@@ -53,3 +53,8 @@ def numbers_of(session: Session, issuer: str) -> list[int]:
         .order_by(Receipt.sequence_number)
     )
     return list(session.scalars(query))
+
+
+def fiscal_registration(session: Session, receipt_id: int) -> FiscalRegistration | None:
+    query = select(FiscalRegistration).where(FiscalRegistration.receipt_id == receipt_id)
+    return session.scalars(query).one_or_none()

@@ -17,7 +17,7 @@ from tulpar.catalog import service as catalog_service
 from tulpar.config import get_settings
 from tulpar.errors import CardNotFoundError, InvalidInputError, PlanNotFoundError
 from tulpar.identifiers import Iccid
-from tulpar.models import PaymentState, Receipt
+from tulpar.models import FiscalRegistration, PaymentState, Receipt
 from tulpar.money import Money
 from tulpar.payment import service as payment_service
 from tulpar.receipt import repository, signing, vat
@@ -89,6 +89,7 @@ def issue(
     payment_method: str,
     currency: str,
     valid_until: datetime | None = None,
+    seller: Seller | None = None,
 ) -> Receipt:
     """Issue the next receipt of ``issuer`` (``WEB``, ``STORE-ALMATY1`` …) in this transaction.
 
@@ -96,7 +97,9 @@ def issue(
     with concurrent sales. For an order that already has a receipt, that receipt is returned
     unchanged (re-issuing never consumes a number). ``valid_until``: the validity end a plan
     line records when the receipt is issued before the plan is applied (a store sale, at the
-    moment the money is taken); else the card's. Never commits."""
+    moment the money is taken); else the card's. ``seller``: who sells when it is not the
+    default seller (a store's legal details), frozen on the receipt and signed. Never
+    commits."""
     if not ISSUER_FORMAT.match(issuer):
         raise InvalidInputError("An issuer looks like WEB or STORE-ALMATY1")
     if not lines:
@@ -133,6 +136,9 @@ def issue(
         issued_at=issued_at,
         key_id=signing.key_id(),
         signature="",
+        seller_legal_name=None if seller is None else seller.legal_name,
+        seller_bin=None if seller is None else seller.bin,
+        seller_address=None if seller is None else seller.address,
     )
     receipt.signature = signing.sign(signed_payload(receipt))
     return repository.add(session, receipt)
@@ -157,8 +163,10 @@ def new_validity_end(receipt: Receipt) -> datetime | None:
 
 
 def signed_payload(receipt: Receipt) -> dict[str, Any]:
-    """Everything the signature vouches for, from the stored columns."""
-    return {
+    """Everything the signature vouches for, from the stored columns. A frozen seller (a
+    store receipt) is signed too; a receipt of the default seller has no ``seller`` key, so
+    receipts signed before sellers were frozen still verify."""
+    payload: dict[str, Any] = {
         "v": PAYLOAD_VERSION,
         "public_id": receipt.public_id,
         "number": receipt.number,
@@ -172,6 +180,13 @@ def signed_payload(receipt: Receipt) -> dict[str, Any]:
         "vat_minor": receipt.vat_minor,
         "payment_method": receipt.payment_method,
     }
+    if receipt.seller_legal_name is not None:
+        payload["seller"] = {
+            "legal_name": receipt.seller_legal_name,
+            "bin": receipt.seller_bin,
+            "address": receipt.seller_address,
+        }
+    return payload
 
 
 def verification_url(receipt: Receipt) -> str:
@@ -244,6 +259,26 @@ def seller() -> Seller:
         bin=settings.seller_bin,
         address=settings.seller_address,
     )
+
+
+def seller_of(receipt: Receipt) -> Seller:
+    """Who sold, as ``receipt`` prints it: its frozen seller, else the default seller."""
+    if (
+        receipt.seller_legal_name is None
+        or receipt.seller_bin is None
+        or receipt.seller_address is None
+    ):
+        return seller()
+    return Seller(
+        legal_name=receipt.seller_legal_name,
+        bin=receipt.seller_bin,
+        address=receipt.seller_address,
+    )
+
+
+def fiscal_registration(session: Session, receipt: Receipt) -> FiscalRegistration | None:
+    """A store receipt's fiscal registration (``None`` for every other receipt)."""
+    return repository.fiscal_registration(session, receipt.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,6 +129,17 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_day_closes")),
     )
+    # A store receipt keeps the store's legal details as they were when it was issued
+    # (NULL: the default seller from the settings, every receipt before this migration).
+    op.add_column("receipts", sa.Column("seller_legal_name", sa.String(length=200), nullable=True))
+    op.add_column("receipts", sa.Column("seller_bin", sa.String(length=12), nullable=True))
+    op.add_column("receipts", sa.Column("seller_address", sa.String(length=400), nullable=True))
+    op.create_check_constraint(
+        op.f("ck_receipts_seller_all_or_none"),
+        "receipts",
+        "(seller_legal_name IS NULL) = (seller_bin IS NULL)"
+        " AND (seller_bin IS NULL) = (seller_address IS NULL)",
+    )
     # One close per store day (staff_id NULL) and per clerk day.
     op.create_index(
         "uq_day_closes_store_day_staff",
@@ -139,6 +150,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_constraint(op.f("ck_receipts_seller_all_or_none"), "receipts", type_="check")
+    for column in ("seller_address", "seller_bin", "seller_legal_name"):
+        op.drop_column("receipts", column)
     op.drop_index("uq_day_closes_store_day_staff", table_name="day_closes")
     op.drop_table("day_closes")
     op.drop_table("fiscal_registrations")
