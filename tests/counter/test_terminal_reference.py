@@ -59,7 +59,8 @@ def test_the_page_refuses_it_in_the_clerks_language(
         html = client.get(f"/store/cards/{counter.card.id}").text
         csrf = re.search(r'name="csrf" value="([^"]+)"', html)
         key = re.search(r'name="idempotency_key" value="([^"]+-r)"', html)
-        assert csrf is not None and key is not None
+        assert csrf is not None
+        assert key is not None
         return {
             "csrf": csrf.group(1),
             "idempotency_key": key.group(1),

@@ -87,6 +87,23 @@ def _scope(caller: Caller, whole_store: bool) -> tuple[int, int | None]:
     return caller.store_id, caller.staff_id
 
 
+def store_for(session: Session, caller: Caller, requested: int | None) -> int:
+    """The store whose days ``caller`` works on: a clerk's or store manager's own (another
+    store's is "not found", 404); support and admin span all stores, so they name it
+    (``requested``; an unknown store is 404)."""
+    if caller.role in roles.STORE_BOUND_ROLES:
+        store_id = caller.store_id if requested is None else requested
+        roles.ensure_same_store(caller, store_id)
+        assert store_id is not None
+        return store_id
+    roles.ensure_same_store(caller, requested)  # a non-staff caller: 403
+    if requested is None:
+        raise InvalidInputError("Choose the store")
+    if repository.store(session, requested) is None:
+        raise roles.NotFoundError()
+    return requested
+
+
 def view(
     session: Session,
     caller: Caller,

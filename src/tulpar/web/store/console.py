@@ -176,9 +176,10 @@ def _day(raw: str | None) -> date:
 def day_page(request: Request, session: DbSession, page: DayViewer) -> Response:
     caller = page.caller
     day = _day(request.query_params.get("date"))
-    whole_store = request.query_params.get("scope") == "store"
+    # Support and admin have no store: they pick one (?store=) and see its whole day.
+    store_id = days.store_for(session, caller, _store(request.query_params.get("store")))
+    whole_store = request.query_params.get("scope") == "store" or caller.store_id is None
     staff_id = None if whole_store else caller.staff_id
-    store_id = caller.store_id or 0
     figures, closed = days.view(session, caller, store_id=store_id, day=day, staff_id=staff_id)
     return render(
         request,
@@ -189,6 +190,7 @@ def day_page(request: Request, session: DbSession, page: DayViewer) -> Response:
         closed=closed,
         whole_store=whole_store,
         staff_id=staff_id,
+        store_id=store_id,
     )
 
 
@@ -213,17 +215,21 @@ def reopen_day(
     page: ReopenForm,
     day: Field = "",
     staff_id: Field = "",
+    store_id: Field = "",
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     when = _day(day)
     who = int(staff_id) if staff_id.isdigit() else None
-    days.reopen(
-        session,
-        page.caller,
-        store_id=page.caller.store_id or 0,
-        day=when,
-        staff_id=who,
-        reason=reason,
-    )
+    store = days.store_for(session, page.caller, _store(store_id))
+    days.reopen(session, page.caller, store_id=store, day=when, staff_id=who, reason=reason)
     suffix = "" if who is not None else "&scope=store"
-    return redirect(request, f"/store/day?date={when.isoformat()}{suffix}")
+    return redirect(request, f"/store/day?date={when.isoformat()}&store={store}{suffix}")
+
+
+def _store(raw: str | None) -> int | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise InvalidInputError("A store is given by its number")
+    return int(text)
