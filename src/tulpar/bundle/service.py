@@ -12,6 +12,7 @@ from tulpar.bundle import repository
 from tulpar.bundle.allowances import ALLOWANCE_KINDS, AllowanceKind
 from tulpar.bundle.policy import Outcome, Release, RenewalQuote, carry_at_start, plan_renewal
 from tulpar.card import service as card_service
+from tulpar.kit import sweep
 from tulpar.ledger import service as ledger
 from tulpar.models import (
     Bundle,
@@ -157,23 +158,33 @@ def run_schedule(session: Session, *, now: datetime) -> tuple[int, int]:
     """Start queued bundles whose time has come (carrying rollover) and expire ended ones."""
     # Starting one moves allowance between its card's bundles: their cards are locked first.
     card_service.lock(session, repository.cards_with_bundles_due_to_start(session, now=now))
-    started = 0
-    for bundle, plan in repository.due_to_start_for_update(session, now=now):
-        if plan.rollover:
-            ended = repository.ended_at_for_update(
-                session, bundle.card_id, ended_at=bundle.starts_at
-            )
-            log = _Ledger(
-                session, card_id=bundle.card_id, order_id=bundle.order_id, actor=None, reason=None
-            )
-            by_id = {previous.id: previous for previous in ended}
-            for release in carry_at_start(ended, plan):
-                log.release(by_id[release.bundle_id], release, into=bundle)
-        bundle.state = BundleState.active
-        started += 1
-    session.flush()
+    due = repository.due_to_start_for_update(session, now=now)
+    # One bundle that cannot start is logged and counted (its savepoint rolled back alone);
+    # the others start, and it is tried again on the next pass.
+    failed = sweep.for_each(
+        "card.lifecycle",
+        due,
+        lambda item: _start(session, *item),
+        item_id=lambda item: item[0].id,
+        session=session,
+    )
+    started = len(due) - failed
     expired = repository.expire_ended(session, now=now)
     return started, expired
+
+
+def _start(session: Session, bundle: Bundle, plan: Plan) -> None:
+    """Start one queued bundle, carrying rollover from those that ended as it starts."""
+    if plan.rollover:
+        ended = repository.ended_at_for_update(session, bundle.card_id, ended_at=bundle.starts_at)
+        log = _Ledger(
+            session, card_id=bundle.card_id, order_id=bundle.order_id, actor=None, reason=None
+        )
+        by_id = {previous.id: previous for previous in ended}
+        for release in carry_at_start(ended, plan):
+            log.release(by_id[release.bundle_id], release, into=bundle)
+    bundle.state = BundleState.active
+    session.flush()
 
 
 def bundles_of(session: Session, card: Card) -> list[Bundle]:

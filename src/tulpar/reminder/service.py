@@ -20,6 +20,7 @@ from tulpar import clock
 from tulpar.card import service as card_service
 from tulpar.config import get_settings
 from tulpar.jobs import defer_in_transaction
+from tulpar.kit import sweep
 from tulpar.models import CardState
 from tulpar.notification import service as notification_service
 from tulpar.reminder import repository
@@ -107,8 +108,22 @@ def run_pass(session: Session, *, now: datetime, batch_size: int = BATCH_SIZE) -
         )
         batch_full = batch_full or len(due) == batch_size
         repository.load_cards(session, [reminder.card_id for reminder in due])
-        queued[kind.name] = sum(_queue(session, kind, reminder) for reminder in due)
+        queued[kind.name] = _queue_all(session, kind, due)
     return PassResult(queued=queued, batch_full=batch_full)
+
+
+def _queue_all(session: Session, kind: Kind, due: list[repository.DueReminder]) -> int:
+    """Queue each due reminder in its own savepoint: a card whose SMS cannot be queued is
+    logged and counted (and due again next pass), the others are still queued."""
+    sent: list[bool] = []
+    sweep.for_each(
+        "reminder.schedule",
+        due,
+        lambda reminder: sent.append(_queue(session, kind, reminder)),
+        item_id=lambda reminder: reminder.card_id,
+        session=session,
+    )
+    return sum(sent)
 
 
 def _queue(session: Session, kind: Kind, reminder: repository.DueReminder) -> bool:
