@@ -13,13 +13,26 @@ from tulpar.auth.identity import Caller
 from tulpar.balance import service as balance_service
 from tulpar.balance.service import CardBalance
 from tulpar.card import service as card_service
-from tulpar.models import Card
+from tulpar.counter import days, repository
+from tulpar.models import Card, CounterMethod
+
+
+@dataclass(frozen=True, slots=True)
+class HandBack:
+    """Money of a counter sale refunded today (e.g. provisioning failed): the refund is
+    recorded as done, so the clerk hands the cash back (or reverses it on the terminal)."""
+
+    order_id: int
+    method: CounterMethod
+    amount_minor: int
+    currency: str
 
 
 @dataclass(frozen=True, slots=True)
 class FoundCard:
     card: Card
     balance: CardBalance
+    hand_back: tuple[HandBack, ...] = ()
 
 
 def find_card(session: Session, caller: Caller, reference: str) -> FoundCard:
@@ -43,4 +56,15 @@ def view_card(session: Session, caller: Caller, card_id: int) -> FoundCard:
     roles.require(caller, "card.lookup")
     card = card_service.get(session, card_id)
     audit.record(session, caller, "card.lookup", subject=f"card:{card.id}")
-    return FoundCard(card=card, balance=balance_service.balance_of(session, card))
+    hand_back = tuple(
+        HandBack(
+            order_id=refund.order_id,
+            method=sale.method,
+            amount_minor=refund.amount_minor,
+            currency=refund.currency,
+        )
+        for refund, sale in repository.card_refunds_on(session, card.id, days.business_date())
+    )
+    return FoundCard(
+        card=card, balance=balance_service.balance_of(session, card), hand_back=hand_back
+    )

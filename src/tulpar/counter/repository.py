@@ -2,10 +2,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from tulpar.models import CounterMethod, CounterSale, DayClose, FiscalRegistration, Receipt, Store
+from tulpar.config import get_settings
+from tulpar.models import (
+    CounterMethod,
+    CounterSale,
+    DayClose,
+    FiscalRegistration,
+    Order,
+    Receipt,
+    Refund,
+    RefundState,
+    Store,
+)
 
 
 def lock_key(session: Session, staff_id: int, key: str) -> None:
@@ -78,3 +89,20 @@ def day_close(
     if for_update:
         query = query.with_for_update()
     return session.scalars(query).one_or_none()
+
+
+def card_refunds_on(session: Session, card_id: int, day: date) -> list[tuple[Refund, CounterSale]]:
+    """Refunds of ``card_id``'s counter sales whose money went back (recorded) on ``day``."""
+    local_day = func.date(func.timezone(get_settings().local_timezone, Refund.completed_at))
+    query = (
+        select(Refund, CounterSale)
+        .join(CounterSale, CounterSale.order_id == Refund.order_id)
+        .join(Order, Order.id == Refund.order_id)
+        .where(
+            Order.card_id == card_id,
+            Refund.state == RefundState.succeeded,
+            local_day == day,
+        )
+        .order_by(Refund.id)
+    )
+    return [(row[0], row[1]) for row in session.execute(query)]
