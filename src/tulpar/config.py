@@ -158,7 +158,10 @@ class Settings(BaseSettings):
     # to the fiscal data operator through `fiscal_provider` ("simulator": the built-in one;
     # `fiscal_simulator_down` makes it refuse every registration, for tests and demos). A
     # registration that fails is retried by the `counter.fiscal_register` job with backoff.
-    fiscal_provider: str = "simulator"
+    # Unset, it is the simulator outside production and none in production (sales complete,
+    # their registrations stay pending until a real provider is configured); see
+    # `fiscal_provider_name`.
+    fiscal_provider: str | None = None
     fiscal_simulator_down: bool = False
     fiscal_register_attempts: int = Field(default=12, ge=1)
 
@@ -195,6 +198,14 @@ class Settings(BaseSettings):
     def dev_pages_enabled(self) -> bool:
         """Whether the /dev/* pages (outbox, USSD simulator) are served."""
         return not self.is_production and self.dev_pages is not False and self.is_demo
+
+    @property
+    def fiscal_provider_name(self) -> str | None:
+        """The fiscal register in use: the one set, else the simulator outside production;
+        None in production until a real one is configured."""
+        if self.fiscal_provider is not None:
+            return self.fiscal_provider
+        return None if self.is_production else "simulator"
 
     @property
     def pool_size(self) -> int:
@@ -249,7 +260,7 @@ def _production_problem(settings: Settings) -> str | None:
         return "TULPAR_DEV_PAGES enables the /dev/* simulator pages"
     if "sms_provider" in explicit and settings.sms_provider == "outbox":
         return "TULPAR_SMS_PROVIDER=outbox sends no SMS; set smpp or http"
-    if "fiscal_provider" in explicit and settings.fiscal_provider == "simulator":
+    if settings.fiscal_provider_name == "simulator":
         return "TULPAR_FISCAL_PROVIDER=simulator registers no receipt with the fiscal operator"
     for name in ("otp_secret", "payment_link_secret"):
         value: str = getattr(settings, name)

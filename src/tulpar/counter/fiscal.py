@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tulpar.counter import repository
 from tulpar.db import transaction
 from tulpar.integrations.fiscal.protocol import FiscalError, FiscalReceipt, FiscalRegistered
-from tulpar.integrations.fiscal.registry import fiscal_register
+from tulpar.integrations.fiscal.registry import fiscal_register, provider_name
 from tulpar.jobs import defer_in_transaction
 from tulpar.models import FiscalRegistration, FiscalState, Receipt, Store
 
@@ -29,7 +29,7 @@ def open_registration(session: Session, receipt: Receipt, store: Store) -> Fisca
         receipt_id=receipt.id,
         store_id=store.id,
         state=FiscalState.pending,
-        provider=fiscal_register().name,
+        provider=provider_name(),  # "none" while no register is configured
         attempts=0,
     )
     session.add(registration)
@@ -64,13 +64,14 @@ def attempt(registration_id: int, factory: sessionmaker[Session] | None = None) 
             currency=receipt.currency,
             payment_method=receipt.payment_method,
         )
-    try:
-        registered = fiscal_register().register(request)
+    try:  # no register configured (production, before a real one): a FiscalError, retried
+        register = fiscal_register()
+        registered = register.register(request)
     except FiscalError as error:
         _record(registration_id, None, str(error), factory)
         log.warning("fiscal.register_failed", registration_id=registration_id, error=str(error))
         raise
-    _record(registration_id, registered, None, factory)
+    _record(registration_id, registered, None, factory, provider=register.name)
     return True
 
 
@@ -79,6 +80,8 @@ def _record(
     registered: FiscalRegistered | None,
     error: str | None,
     factory: sessionmaker[Session] | None,
+    *,
+    provider: str | None = None,
 ) -> None:
     with transaction(factory) as session:
         registration = repository.registration(session, registration_id, for_update=True)
@@ -89,6 +92,7 @@ def _record(
         registration.last_error = error
         if registered is not None:
             registration.state = FiscalState.registered
+            registration.provider = provider or registration.provider
             registration.fiscal_sign = registered.fiscal_sign
             registration.registration_number = registered.registration_number
             registration.registered_at = registered.registered_at

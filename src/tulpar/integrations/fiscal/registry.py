@@ -12,14 +12,36 @@ from tulpar.integrations.fiscal.simulator import SimulatorRegister
 _override: list[FiscalRegister] = []
 
 
+# What a registration records as its provider while none is configured (production before
+# a real operator's adapter is set up).
+NOT_CONFIGURED = "none"
+
+
+class FiscalNotConfiguredError(FiscalError):
+    """No fiscal register is configured (production, before a real one is set): the
+    registration stays pending and is tried again, like an operator outage."""
+
+
+def provider_name() -> str:
+    """The name of the register :func:`fiscal_register` would use, without failing."""
+    if _override:
+        return _override[-1].name
+    return get_settings().fiscal_provider_name or NOT_CONFIGURED
+
+
 def fiscal_register() -> FiscalRegister:
+    """The configured register. Raises :class:`FiscalNotConfiguredError` (a
+    :class:`FiscalError`, so retried) when there is none."""
     if _override:
         return _override[-1]
     settings = get_settings()
-    if settings.fiscal_provider == "simulator":
+    name = settings.fiscal_provider_name
+    if name is None:
+        raise FiscalNotConfiguredError("No fiscal provider is configured (TULPAR_FISCAL_PROVIDER)")
+    if name == "simulator" and not settings.is_production:
         return SimulatorRegister(down=settings.fiscal_simulator_down)
     # A real operator's adapter implements FiscalRegister and is chosen here by name.
-    raise FiscalError(f"No fiscal register {settings.fiscal_provider!r}")
+    raise FiscalNotConfiguredError(f"No fiscal register {name!r}")
 
 
 @contextmanager
