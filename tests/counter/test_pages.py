@@ -74,7 +74,7 @@ def test_clerk_finds_sells_prints_and_closes(
     )
     assert closed.status_code == 303
     closed_page = client.get(closed.headers["location"]).text
-    assert 'data-test="day-state">closed<' in closed_page
+    assert 'data-test="day-state">закрыт<' in closed_page  # the clerk reads Russian
     assert 'data-test="expected-cash">' in closed_page
 
 

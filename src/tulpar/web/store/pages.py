@@ -1,6 +1,7 @@
 """The store console's page kit: the staff layout (tulpar.web.staff) with this console's
-templates first, the staff user's language, and the print view's own CSS and script (served
-from here: the staff pages' CSP allows no inline style or script)."""
+templates and catalogues (locales/) first, then the staff and traveller ones, the staff
+user's language, and the print view's own CSS and script (served from here: the staff pages'
+CSP allows no inline style or script)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,7 @@ from tulpar.web.traveller.pages import finish
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
-        " frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
+HEADERS = staff_pages.PAGE_HEADERS
 
 
 def render(
@@ -35,7 +28,6 @@ def render(
     environment = page_environment(
         TEMPLATES,
         language,
-        locales_dir=staff_pages.TEMPLATES.parent / "locales",
         shared_dirs=(staff_pages.TEMPLATES, staff_pages.TRAVELLER_TEMPLATES),
     )
     html = environment.get_template(template).render(
