@@ -143,3 +143,26 @@ def transaction(factory: sessionmaker[Session] | None = None) -> Iterator[Sessio
         raise
     finally:
         session.close()
+
+
+# What PostgreSQL answers when the schema lacks what the code expects: a table or column
+# (Tulpar's), a function (procrastinate's), a type (an enum) — a database not migrated, or
+# behind. Not an outage: waiting or reconnecting cannot fix it.
+_MISSING_FROM_SCHEMA = (
+    psycopg.errors.UndefinedTable,
+    psycopg.errors.UndefinedColumn,
+    psycopg.errors.UndefinedFunction,
+    psycopg.errors.UndefinedObject,
+)
+
+
+def is_missing_from_schema(error: BaseException) -> bool:
+    """Whether ``error`` (or the driver error it was raised from) says the schema lacks
+    something the code expects."""
+    # SQLAlchemy and procrastinate raise their own errors *from* the driver's.
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, _MISSING_FROM_SCHEMA):
+            return True
+        cause = cause.__cause__
+    return False

@@ -20,7 +20,7 @@ from procrastinate import signals
 from procrastinate.worker import Worker
 
 from tulpar.config import Settings, get_settings
-from tulpar.db import get_engine, libpq_url
+from tulpar.db import get_engine, is_missing_from_schema, libpq_url
 from tulpar.integrations.carrier.http import close_adapters
 from tulpar.integrations.payments.sandbox import close_delivery_client
 from tulpar.job_recovery import release_stalled
@@ -89,6 +89,8 @@ class _Supervisor:
             try:
                 await self._run_once()
             except Exception as error:  # the database, or the way to it, went away
+                if is_missing_from_schema(error):
+                    raise  # not an outage: reconnecting cannot fix it (run `tulpar db upgrade`)
                 log.warning("worker.connection_lost", error=f"{type(error).__name__}: {error}")
             else:
                 # A clean end: asked to stop, out of jobs (wait=False), or procrastinate

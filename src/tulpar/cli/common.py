@@ -7,14 +7,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
 import typer
 from alembic.runtime.migration import MigrationContext
 from rich.console import Console
 from sqlalchemy.orm import Session
 
 from tulpar.config import UnsafeSettingsError, check_environment, get_settings
-from tulpar.db import get_engine, transaction
+from tulpar.db import get_engine, is_missing_from_schema, transaction
 from tulpar.errors import TulparError
 from tulpar.migrations_runner import head_revision
 
@@ -61,33 +60,13 @@ def schema_required() -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        if not _is_missing_from_schema(error):
+        if not is_missing_from_schema(error):
             raise
         problem = _schema_problem()
         if problem is None:
             raise
         errors.print(f"[red]error:[/red] {problem}", soft_wrap=True, highlight=False)
         raise typer.Exit(1) from None
-
-
-# What PostgreSQL answers when the schema lacks what the code expects: a table or column
-# (Tulpar's), a function (procrastinate's), a type (an enum).
-_MISSING_FROM_SCHEMA = (
-    psycopg.errors.UndefinedTable,
-    psycopg.errors.UndefinedColumn,
-    psycopg.errors.UndefinedFunction,
-    psycopg.errors.UndefinedObject,
-)
-
-
-def _is_missing_from_schema(error: BaseException) -> bool:
-    # SQLAlchemy and procrastinate raise their own errors *from* the driver's.
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, _MISSING_FROM_SCHEMA):
-            return True
-        cause = cause.__cause__
-    return False
 
 
 def _schema_problem() -> str | None:

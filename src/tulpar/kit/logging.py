@@ -163,6 +163,10 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    # Alembic tells at INFO which dialect it uses on every connection: noise in every
+    # command's output. Its warnings, and everything under TULPAR_LOG_LEVEL=debug, still show.
+    if root.level > logging.DEBUG:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     # uvicorn's own handlers would print a second, unredacted copy: let its lines reach ours.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         library = logging.getLogger(name)
