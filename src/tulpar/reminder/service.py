@@ -113,8 +113,15 @@ def run_pass(session: Session, *, now: datetime, batch_size: int = BATCH_SIZE) -
 
 
 def _queue_all(session: Session, kind: Kind, due: list[repository.DueReminder]) -> int:
-    """Queue each due reminder in its own savepoint: a card whose SMS cannot be queued is
-    logged and counted (and due again next pass), the others are still queued."""
+    """Queue the batch in one savepoint; if any card fails, roll it back and queue each
+    reminder in its own savepoint, so the card whose SMS cannot be queued is logged and
+    counted (and due again next pass) and the others are still queued. (A savepoint per
+    reminder on every pass made the benchmark's sending pass about half as slow again.)"""
+    try:
+        with session.begin_nested():
+            return sum(_queue(session, kind, reminder) for reminder in due)
+    except Exception:  # found and logged item by item just below
+        pass
     sent: list[bool] = []
     sweep.for_each(
         "reminder.schedule",
