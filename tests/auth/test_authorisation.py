@@ -38,10 +38,16 @@ def test_each_kind_of_caller_scopes_its_idempotency_keys_apart() -> None:
     ]
 
 
-def test_only_partners_and_travellers_may_buy() -> None:
+SUPPORT = Caller(
+    kind=CallerKind.staff, actor="staff:dana", channel=Channel.api, staff_id=4, role="support"
+)
+
+
+def test_partners_travellers_and_the_counter_may_buy() -> None:
     auth_service.ensure_may_buy(PARTNER)
     auth_service.ensure_may_buy(TRAVELLER)
-    for refused in (CARRIER, CLERK):
+    auth_service.ensure_may_buy(CLERK)  # sells at the store's counter (store.sell)
+    for refused in (CARRIER, SUPPORT):
         with pytest.raises(ForbiddenError):
             auth_service.ensure_may_buy(refused)
 

@@ -118,8 +118,8 @@ def test_the_balance_shows_usage_as_of(
 ) -> None:
     from tulpar.partner import service as partner_service
 
-    _, partner = partner_service.create_key(session, "Reseller", scopes=["partner"])
-    card, _ = create_active_card(session, days_ago=1)
+    reseller, partner = partner_service.create_key(session, "Reseller", scopes=["partner"])
+    card, _ = create_active_card(session, days_ago=1, partner_id=reseller.id)  # it sold the card
     session.commit()
     client.post(
         "/v1/usage-records",

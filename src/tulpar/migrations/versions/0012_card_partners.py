@@ -25,7 +25,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_cards_partner_id", "cards", ["partner_id"])
     # Requests per minute a partner's keys may make in total; NULL: no per-key limit.
-    op.add_column("partners", sa.Column("requests_per_minute", sa.Integer(), nullable=True))
+    op.add_column("partners", sa.Column("requests_per_minute", sa.BigInteger(), nullable=True))
     op.create_check_constraint(
         "ck_partners_requests_per_minute_positive",
         "partners",
