@@ -70,6 +70,11 @@ OTP_REFUSED = Counter(
     "Verification code requests or checks refused, by reason (rate_limited, locked)",
     ["reason"],
 )
+SWEEP_ITEM_FAILURES = Counter(
+    "tulpar_sweep_item_failures_total",
+    "Items a periodic sweep could not handle (the rest went on), by sweep",
+    ["sweep"],
+)
 DB_POOL_CHECKED_OUT = Gauge(
     "tulpar_db_pool_checked_out",
     "Database connections in use (summed over live processes)",

@@ -9,18 +9,15 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 import structlog
-from prometheus_client import Counter
 from sqlalchemy.orm import Session
+
+from tulpar.kit import metrics
 
 log = structlog.get_logger()
 
 T = TypeVar("T")
 
-ITEM_FAILURES = Counter(
-    "tulpar_sweep_item_failures_total",
-    "Items a periodic sweep could not handle (the rest went on), by sweep",
-    ["sweep"],
-)
+ITEM_FAILURES = metrics.SWEEP_ITEM_FAILURES
 
 
 def for_each(
