@@ -7,6 +7,7 @@ confirmation, change the language. Plus finding orders and cards, and their time
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -374,6 +375,25 @@ def current_bundle(session: Session, card: Card) -> Any:
     return bundles[0] if bundles else None
 
 
+@contextlib.contextmanager
+def _audited_card_change(
+    session: Session, caller: Caller, action: str, card: Card, why: str
+) -> Iterator[None]:
+    """The card's values before the block and after it, in one audit record of ``action``;
+    a refusal raised inside the block records nothing."""
+    before = _card_values(session, card)
+    yield
+    access.audit(
+        session,
+        caller,
+        action,
+        subject=f"card:{card.id}",
+        reason=why,
+        before=before,
+        after=_card_values(session, card),
+    )
+
+
 def credit_wallet(
     session: Session, caller: Caller, card_id: int, *, amount_minor: int, reason: str
 ) -> Money:
@@ -383,24 +403,15 @@ def credit_wallet(
     if amount_minor == 0:
         raise AmountInvalidError()
     card = card_service.get_for_update(session, card_id)
-    before = _card_values(session, card)
-    balance = wallet_service.move(
-        session,
-        card_id=card.id,
-        amount=Money(amount_minor, wallet_service.WALLET_CURRENCY),
-        cause=LedgerCause.manual_credit,
-        actor=caller.actor,
-        reason=why,
-    )
-    access.audit(
-        session,
-        caller,
-        "card.credit_wallet",
-        subject=f"card:{card.id}",
-        reason=why,
-        before=before,
-        after=_card_values(session, card),
-    )
+    with _audited_card_change(session, caller, "card.credit_wallet", card, why):
+        balance = wallet_service.move(
+            session,
+            card_id=card.id,
+            amount=Money(amount_minor, wallet_service.WALLET_CURRENCY),
+            cause=LedgerCause.manual_credit,
+            actor=caller.actor,
+            reason=why,
+        )
     return balance
 
 
@@ -427,25 +438,16 @@ def adjust_allowance(
         raise ActionRefusedError("The card has no bundle running")
     if kind.remaining(bundle) is None:
         raise ActionRefusedError("This allowance is unlimited")
-    before = _card_values(session, card)
-    bundle_service.adjust(
-        session,
-        bundle,
-        kind,
-        delta=delta,
-        cause=LedgerCause.manual_credit,
-        actor=caller.actor,
-        reason=why,
-    )
-    access.audit(
-        session,
-        caller,
-        "card.adjust_allowance",
-        subject=f"card:{card.id}",
-        reason=why,
-        before=before,
-        after=_card_values(session, card),
-    )
+    with _audited_card_change(session, caller, "card.adjust_allowance", card, why):
+        bundle_service.adjust(
+            session,
+            bundle,
+            kind,
+            delta=delta,
+            cause=LedgerCause.manual_credit,
+            actor=caller.actor,
+            reason=why,
+        )
     return kind.remaining(bundle)
 
 
@@ -454,21 +456,12 @@ def suspend(session: Session, caller: Caller, card_id: int, *, reason: str) -> C
     access.require(caller, "card.suspend")
     why = reason_of(reason)
     card = card_service.get_for_update(session, card_id)
-    before = _card_values(session, card)
     if card.state in (CardState.suspended, CardState.terminated):
         raise ActionRefusedError(f"The card is {card.state.value}")
-    card.state = CardState.suspended
-    card.state_changed_at = clock.now()
-    session.flush()
-    access.audit(
-        session,
-        caller,
-        "card.suspend",
-        subject=f"card:{card.id}",
-        reason=why,
-        before=before,
-        after=_card_values(session, card),
-    )
+    with _audited_card_change(session, caller, "card.suspend", card, why):
+        card.state = CardState.suspended
+        card.state_changed_at = clock.now()
+        session.flush()
     return card
 
 
@@ -478,27 +471,18 @@ def unsuspend(session: Session, caller: Caller, card_id: int, *, reason: str) ->
     access.require(caller, "card.unsuspend")
     why = reason_of(reason)
     card = card_service.get_for_update(session, card_id)
-    before = _card_values(session, card)
     if card.state is not CardState.suspended:
         raise ActionRefusedError("The card is not suspended")
     now = clock.now()
-    if card.validity_ends_at is None:
-        card.state = CardState.issued
-    elif card.validity_ends_at > now:
-        card.state = CardState.active
-    else:
-        card.state = CardState.expired
-    card.state_changed_at = now
-    session.flush()
-    access.audit(
-        session,
-        caller,
-        "card.unsuspend",
-        subject=f"card:{card.id}",
-        reason=why,
-        before=before,
-        after=_card_values(session, card),
-    )
+    with _audited_card_change(session, caller, "card.unsuspend", card, why):
+        if card.validity_ends_at is None:
+            card.state = CardState.issued
+        elif card.validity_ends_at > now:
+            card.state = CardState.active
+        else:
+            card.state = CardState.expired
+        card.state_changed_at = now
+        session.flush()
     return card
 
 
