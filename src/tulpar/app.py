@@ -31,6 +31,7 @@ from tulpar.kit.rate_limit import rate_limits
 from tulpar.kit.request_id import RequestIdMiddleware
 from tulpar.receipt.endpoints import router as receipt_router
 from tulpar.web import outbox, payment_link, sandbox_pay
+from tulpar.web.backoffice import router as backoffice_router
 from tulpar.web.staff import router as staff_router
 from tulpar.web.staff.session import StaffSessionMiddleware
 from tulpar.web.store import router as store_router
@@ -71,7 +72,9 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     app.include_router(staff_router)
     app.include_router(support_router)
     app.include_router(store_router)
-    # The consoles under /support and /store read the staff caller from request.state.
+    app.include_router(backoffice_router)
+    # The consoles under /support, /store and /backoffice read the staff caller from
+    # request.state.
     app.add_middleware(StaffSessionMiddleware)
     app.mount("/static", traveller_static_files(), name="static")
     app.include_router(ussd_api.router)

@@ -30,6 +30,10 @@ CONSOLES = {
         ("/staff/audit", "Audit log"),
         ("/staff/users", "Staff"),
         ("/staff/stores", "Stores"),
+        ("/backoffice/catalog", "Catalog"),
+        ("/backoffice/promotions", "Promotions"),
+        ("/backoffice/reports", "Reports"),
+        ("/backoffice/webhooks", "Partner webhooks"),
     ],
 }
 

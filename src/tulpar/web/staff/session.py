@@ -139,7 +139,9 @@ class StaffSessionMiddleware:
     complete staff session for requests under ``prefixes`` before they reach the route.
     Nothing is set when there is no cookie or the session is not live."""
 
-    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...] = ("/support", "/store")) -> None:
+    def __init__(
+        self, app: ASGIApp, prefixes: tuple[str, ...] = ("/support", "/store", "/backoffice")
+    ) -> None:
         self.app = app
         self.prefixes = prefixes
 
