@@ -74,6 +74,15 @@ ROLES_FOR: dict[str, frozenset[str]] = {
     "store.day_reopen": frozenset({STORE_MANAGER, ADMIN}),
     # Repricing a plan is the catalog's, an admin's alone: support never does it.
     "catalog.change_price": frozenset({ADMIN}),
+    # Back office (tulpar.web.backoffice): the catalog, promotions and partner webhooks are
+    # the operator's admins'; reports are read by admins and support.
+    "catalog.view": frozenset({ADMIN}),
+    "catalog.edit": frozenset({ADMIN}),
+    "promotions.view": frozenset({ADMIN}),
+    "promotions.edit": frozenset({ADMIN}),
+    "reports.view": frozenset({SUPPORT, ADMIN}),
+    "webhooks.view": frozenset({SUPPORT, ADMIN}),
+    "webhooks.replay": frozenset({ADMIN}),
 }
 
 
