@@ -10,6 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+# The code requests' answer floor is measured by tests/otp/test_timing.py; everywhere else
+# it would only add its tenth of a second to each of the suite's code requests.
+os.environ.setdefault("TULPAR_OTP_ANSWER_FLOOR_SECONDS", "0")
 # The embedded server (when DATABASE_URL is unset) lives in the repository, not in $HOME.
 os.environ.setdefault("TULPAR_DATA_DIR", str(Path(__file__).parent.parent / ".tulpar-test-data"))
 

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     otp_secret: str = "change-me-otp-secret"  # HMAC key for codes; refused outside dev/test
     otp_hourly_cap_per_card: int = Field(default=5, ge=1)
     otp_hourly_cap_per_address: int = Field(default=20, ge=1)
+    # Every answer to a code request takes at least this long (kit.answer_floor): well above
+    # the request's own work, so its time cannot tell whether the card exists.
+    otp_answer_floor_seconds: float = Field(default=0.1, ge=0)
     sms_provider: str = "outbox"  # outbox | smpp | http (Twilio REST convention)
     sms_sender_id: str = "Tulpar"  # alphanumeric sender (SMPP source_addr); `http` uses from
     sms_send_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from tulpar.api.schemas.otp import OtpRequest, OtpRequested, OtpVerification, TravellerTokenOut
+from tulpar.kit.answer_floor import answer_no_sooner_than
 from tulpar.kit.problems import problem
 from tulpar.kit.session import DbSession
 from tulpar.otp import service
@@ -27,6 +28,10 @@ _VERIFY_REFUSALS: dict[int | str, dict[str, object]] = {
 }
 
 
+# Answers to a code request all take the same time, whether or not the card exists.
+OTP_ANSWER_FLOOR = answer_no_sooner_than(service.answer_floor_seconds)
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
@@ -36,6 +41,7 @@ def client_address(request: Request) -> str:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=OtpRequested,
     responses=_REQUEST_REFUSALS,
+    dependencies=[OTP_ANSWER_FLOOR],
 )
 def request_code(body: OtpRequest, request: Request, session: DbSession) -> OtpRequested:
     """Send a 6-digit code by SMS to the card's phone number. The answer is the same whether

@@ -63,6 +63,12 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
 
+def answer_floor_seconds() -> float:
+    """How long every answer to a code request takes at least (the channels hold it with
+    :func:`tulpar.kit.answer_floor.answer_no_sooner_than`)."""
+    return get_settings().otp_answer_floor_seconds
+
+
 @dataclass(frozen=True, slots=True)
 class _Subject:
     key: str

@@ -14,6 +14,7 @@ from tulpar import clock
 from tulpar.auth import tokens
 from tulpar.errors import TulparError
 from tulpar.identifiers import parse_card_reference
+from tulpar.kit.answer_floor import answer_no_sooner_than
 from tulpar.kit.credentials import SESSION_COOKIE
 from tulpar.kit.session import DbSession
 from tulpar.otp import service as otp_service
@@ -31,6 +32,8 @@ from tulpar.web.traveller.pages import (
 )
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+# Asking for a code answers in the same time whether or not the card exists.
+CODE_ANSWER_FLOOR = answer_no_sooner_than(otp_service.answer_floor_seconds)
 
 PENDING_COOKIE = "tulpar_otp"  # the card a code was asked for, and when
 PENDING_SECONDS = 15 * 60
@@ -74,7 +77,7 @@ def start_page(request: Request) -> Response:
     return render(request, "start.html", card="", error=None, ended=ended)
 
 
-@router.post("/code")
+@router.post("/code", dependencies=[CODE_ANSWER_FLOOR])
 def ask_for_code(
     request: Request, session: DbSession, card: Field = "", csrf: CsrfField = ""
 ) -> Response:
@@ -151,7 +154,7 @@ def verify_code(
     return response
 
 
-@router.post("/code/resend")
+@router.post("/code/resend", dependencies=[CODE_ANSWER_FLOOR])
 def resend_code(request: Request, session: DbSession, csrf: CsrfField = "") -> Response:
     check_csrf(request, csrf)
     pending = _pending(request)
