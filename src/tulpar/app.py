@@ -7,7 +7,18 @@ from fastapi import FastAPI, Request, Response
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tulpar.api import balance, catalog, health, inbound, orders, otp, quotes, usage
+from tulpar.api import (
+    balance,
+    card_usage,
+    catalog,
+    health,
+    inbound,
+    orders,
+    otp,
+    partner_lists,
+    quotes,
+    usage,
+)
 from tulpar.api import metrics as metrics_api
 from tulpar.api import sms as sms_api
 from tulpar.api import ussd as ussd_api
@@ -59,12 +70,14 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(catalog.router, dependencies=[AnonymousLimit])
     app.include_router(balance.router)
+    app.include_router(card_usage.router)
     app.include_router(otp.router, dependencies=[AnonymousLimit])
     app.include_router(receipt_router)
     app.include_router(usage.router)
     app.include_router(inbound.router)
     app.include_router(sms_api.router)
     app.include_router(orders.router)
+    app.include_router(partner_lists.router)
     app.include_router(quotes.router)
     if get_settings().sandbox_enabled:  # never in production
         app.include_router(sandbox_pay.router)

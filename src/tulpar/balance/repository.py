@@ -24,6 +24,7 @@ from sqlalchemy import (
     case,
     func,
     select,
+    tuple_,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -117,3 +118,23 @@ def _rows(result: _Result) -> BalanceRows | None:
         wallet_minor=wallet_minor or 0,
         usage_as_of=usage_as_of,
     )
+
+
+def bundles_page(
+    session: Session, card_id: int, *, before: tuple[datetime, int] | None, limit: int
+) -> list[BundleRow]:
+    """Up to ``limit`` of a card's bundles created before ``before`` (created_at, id), newest
+    first (``counts_now`` is not asked here: False)."""
+    query = (
+        select(Bundle, Plan.code)
+        .join(Plan, Plan.id == Bundle.plan_id)
+        .where(Bundle.card_id == card_id)
+        .order_by(Bundle.created_at.desc(), Bundle.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(tuple_(Bundle.created_at, Bundle.id) < tuple_(*before))
+    return [
+        BundleRow(bundle=bundle, plan_code=code, counts_now=False)
+        for bundle, code in session.execute(query)
+    ]

@@ -112,21 +112,52 @@ def _balance(card: Card, rows: repository.BalanceRows, *, now: datetime) -> Card
         voice_seconds=voice,
         sms_count=sms,
         wallet=Money(rows.wallet_minor, wallet_service.WALLET_CURRENCY),
-        bundles=[
-            BundleBalance(
-                id=row.bundle.id,
-                plan_code=row.plan_code,
-                state=_bundle_state(row.bundle, now=now),
-                starts_at=row.bundle.starts_at,
-                expires_at=row.bundle.expires_at,
-                data_bytes=_total(DATA, [row.bundle]),
-                voice_seconds=_total(VOICE, [row.bundle]),
-                sms_count=_total(SMS, [row.bundle]),
-            )
-            for row in rows.bundles
-        ],
+        bundles=[_bundle_balance(row, now=now) for row in rows.bundles],
         usage_as_of=rows.usage_as_of,
     )
+
+
+def _bundle_balance(row: repository.BundleRow, *, now: datetime) -> BundleBalance:
+    return BundleBalance(
+        id=row.bundle.id,
+        plan_code=row.plan_code,
+        state=_bundle_state(row.bundle, now=now),
+        starts_at=row.bundle.starts_at,
+        expires_at=row.bundle.expires_at,
+        data_bytes=_total(DATA, [row.bundle]),
+        voice_seconds=_total(VOICE, [row.bundle]),
+        sms_count=_total(SMS, [row.bundle]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ListedBundle:
+    balance: BundleBalance  # as the card's balance shows it
+    order_id: int | None
+    created_at: datetime
+
+
+def bundles_page(
+    session: Session,
+    caller: Caller,
+    reference: str,
+    *,
+    before: tuple[datetime, int] | None = None,
+    limit: int,
+) -> list[ListedBundle]:
+    """Up to ``limit`` of a card's bundles (every state, newest first) created before
+    ``before`` (created_at, id), if this caller may read the card."""
+    card = card_service.find(session, reference)
+    auth_service.ensure_may_read_card(caller, card)
+    now = clock.now()
+    return [
+        ListedBundle(
+            balance=_bundle_balance(row, now=now),
+            order_id=row.bundle.order_id,
+            created_at=row.bundle.created_at,
+        )
+        for row in repository.bundles_page(session, card.id, before=before, limit=limit)
+    ]
 
 
 def _bundle_state(bundle: Bundle, *, now: datetime) -> str:

@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.orm import Session
 
-from tulpar.models import Card, Order, OrderEvent, OrderState, Plan
+from tulpar.models import Card, Order, OrderEvent, OrderKind, OrderState, Plan
 
 # Locks the row, reads the state it had, and moves it only from an expected (kind, state):
 # one statement, so two concurrent movers cannot both win.
@@ -103,3 +103,41 @@ def plan_code_of(session: Session, plan_id: int) -> str:
 
 def extend_payable(session: Session, order_id: int, *, until: datetime) -> None:
     session.execute(update(Order).where(Order.id == order_id).values(payable_until=until))
+
+
+def has_renewed(session: Session, card_id: int) -> bool:
+    """Whether the card has a renewal that was paid (and not refunded)."""
+    query = select(Order.id).where(
+        Order.card_id == card_id,
+        Order.kind == OrderKind.plan_renewal,
+        Order.state.in_([OrderState.paid, OrderState.provisioning, OrderState.completed]),
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
+def page_for_partner(
+    session: Session,
+    partner_id: int,
+    *,
+    state: OrderState | None,
+    card_id: int | None,
+    before: tuple[datetime, int] | None,
+    limit: int,
+) -> list[tuple[Order, str, str | None]]:
+    """Up to ``limit`` of the partner's orders placed before ``before`` (created_at, id),
+    newest first, each with its card's ICCID and its plan's code."""
+    query = (
+        select(Order, Card.iccid, Plan.code)
+        .join(Card, Card.id == Order.card_id)
+        .outerjoin(Plan, Plan.id == Order.plan_id)
+        .where(Order.partner_id == partner_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    if state is not None:
+        query = query.where(Order.state == state)
+    if card_id is not None:
+        query = query.where(Order.card_id == card_id)
+    if before is not None:
+        query = query.where(tuple_(Order.created_at, Order.id) < tuple_(*before))
+    return [(order, iccid, code) for order, iccid, code in session.execute(query)]

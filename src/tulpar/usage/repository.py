@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date, datetime
 
+from sqlalchemy import ColumnElement, Date, cast, func, select
 from sqlalchemy.orm import Session
+
+from tulpar.models import UsageKind, UsageRecord
 
 # A recycled number may be on a terminated card and a live one: the live card wins.
 _BY_MSISDN = """
@@ -27,3 +31,31 @@ def card_ids(session: Session, by: str, values: Collection[str]) -> dict[str, in
     with driver.cursor() as cursor:
         rows = cursor.execute(_QUERIES[by], [",".join(values)]).fetchall()
     return dict(rows)
+
+
+def _sum_of(kind: UsageKind) -> ColumnElement[int]:
+    return func.coalesce(func.sum(UsageRecord.quantity).filter(UsageRecord.kind == kind), 0)
+
+
+def daily_totals(
+    session: Session, card_id: int, *, zone: str, before: datetime | None, limit: int
+) -> list[tuple[date, int, int, int]]:
+    """Up to ``limit`` days (in ``zone``) on which the card used anything, newest first, with
+    the quantities of each kind that occurred on each: (day, data bytes, voice seconds, SMS).
+    ``before``: only usage that occurred before this moment (the start of a day in ``zone``).
+
+    Every record counts, whether a bundle covered it or it was overage: this is what was used,
+    not what was deducted. The table has no index by card on purpose (each index is paid on
+    the busiest insert, see :class:`UsageRecord`), so this scans it: fine for a partner's
+    occasional history read, not for a hot path."""
+    day = cast(func.timezone(zone, UsageRecord.occurred_at), Date).label("day")
+    query = (
+        select(day, _sum_of(UsageKind.data), _sum_of(UsageKind.voice), _sum_of(UsageKind.sms))
+        .where(UsageRecord.card_id == card_id)
+        .group_by(day)
+        .order_by(day.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(UsageRecord.occurred_at < before)
+    return list(session.execute(query).tuples())
