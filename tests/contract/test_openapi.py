@@ -55,6 +55,8 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP).include(path_regex
 @pytest.fixture(autouse=True)
 def _sessions(session_factory: sessionmaker[Session]) -> None:
     APP.state.sessionmaker = session_factory
+    # read_only requests keep the reading factory made from the first test's: make it again.
+    APP.state.reading_sessionmaker = None
 
 
 @schema.parametrize()

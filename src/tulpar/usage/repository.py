@@ -58,4 +58,4 @@ def daily_totals(
     )
     if before is not None:
         query = query.where(UsageRecord.occurred_at < before)
-    return list(session.execute(query).tuples())
+    return [(day, data, voice, sms) for day, data, voice, sms in session.execute(query)]
