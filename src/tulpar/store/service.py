@@ -102,3 +102,10 @@ def by_code(session: Session, code: str) -> Store | None:
     """The store with ``code`` (any case), without an authorisation check: for commands and
     services that decide access themselves."""
     return session.scalars(select(Store).where(Store.code == code.strip().upper())).one_or_none()
+
+
+def authorised_stores(session: Session) -> list[Store]:
+    """The stores open to the public (active ones), by city then name: what the public list
+    of authorised stores shows, to anyone, without a caller."""
+    query = select(Store).where(Store.active).order_by(Store.city, Store.name, Store.id)
+    return list(session.scalars(query))

@@ -8,12 +8,12 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from tulpar.web.traveller import card, checkout, help, orders, plans, receipts, start
+from tulpar.web.traveller import card, checkout, help, orders, plans, receipts, start, stores
 
 STATIC_DIR = Path(__file__).parent.parent / "static"
 
 router = APIRouter()
-for area in (start, card, plans, checkout, orders, receipts, help):
+for area in (start, card, plans, checkout, orders, receipts, help, stores):
     router.include_router(area.router)
 
 
