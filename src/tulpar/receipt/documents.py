@@ -15,6 +15,7 @@ from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
+from tulpar.config import get_settings
 from tulpar.kit.format import formatter_for
 from tulpar.kit.i18n import translations
 from tulpar.kit.templates import page_environment
@@ -129,6 +130,12 @@ def view(
     )
 
 
+def stores_url() -> str:
+    """The public list of authorised stores, printed on every receipt. Not signed: a
+    receipt's signature covers what it records (see :mod:`.signing`), not its layout."""
+    return get_settings().public_base_url.rstrip("/") + "/stores"
+
+
 def receipt_html(
     receipt: Receipt,
     language: str,
@@ -140,7 +147,7 @@ def receipt_html(
     shown = view(receipt, language, plan_names=plan_names, payment=payment, fiscal=fiscal)
     qr_svg = segno.make(shown.verification_url, error="m").svg_inline(scale=3, border=2)
     page = page_environment(PAGES, language).get_template("receipt.html")
-    return page.render(view=shown, qr_svg=qr_svg)
+    return page.render(view=shown, qr_svg=qr_svg, stores_url=stores_url())
 
 
 def verification_html(
@@ -255,13 +262,17 @@ def receipt_pdf(
             "Fiscal sign",
             "Cash register registration number",
             "Fiscal registration pending",
+            "Authorised stores",
         )
     }
     vat_label = text("incl. VAT %(rate)s") % {"rate": shown.vat_rate}
     title = f"Tulpar · {labels['Receipt']}"
     fiscal_text = [] if fiscal is None else [fiscal.sign or "", fiscal.registration_number or ""]
+    stores_line = f"{labels['Authorised stores']}: {stores_url()}"
     font = fonts.font_for(
-        _document_text(shown, [*labels.values(), vat_label, title, "×=—", *fiscal_text])
+        _document_text(
+            shown, [*labels.values(), vat_label, title, "×=—", *fiscal_text, stores_line]
+        )
     )
     buffer = BytesIO()
     pdf = Canvas(buffer, pagesize=A5, pageCompression=1, initialFontName=font)
@@ -311,6 +322,7 @@ def receipt_pdf(
     pdf.drawString(page.left + qr_size + 4 * mm, top - 12 * mm, scan)
     page.y = top - qr_size - 4 * mm
     page.text(shown.verification_url, size=6.5, gap=1.3)
+    page.text(stores_line, size=7.5, gap=1.3)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
