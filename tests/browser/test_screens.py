@@ -14,7 +14,7 @@ from tests.web_pages.conftest import latest_code
 from tulpar.auth import service as auth_service
 from tulpar.fulfilment import checkout
 from tulpar.kit.languages import LANGUAGES
-from tulpar.models import Channel, OrderKind, PaymentProviderName
+from tulpar.models import Channel, OrderKind, PaymentProviderName, Store
 from tulpar.order.checkout import OrderRequest
 from tulpar.receipt import service as receipt_service
 from tulpar.receipt.service import ReceiptLine
@@ -53,6 +53,17 @@ def _a_card_with_history(factory: sessionmaker[Session]) -> tuple[int, int, int,
         ticket = support_service.ask(
             session, caller, message="套餐什么时候生效？", order_id=placed.order.id
         )
+        session.add(  # for /stores (the public list shows active stores)
+            Store(
+                code="ALA-01",
+                name="Tulpar Dostyk",
+                city="Almaty",
+                address="Dostyk Ave 1",
+                opening_hours="10:00–22:00",
+                legal_name="Tulpar LLP",
+                bin="123456789012",
+            )
+        )
         session.commit()
         return card.id, placed.order.id, ticket.id, card.iccid
 
@@ -88,6 +99,7 @@ def test_each_main_page_in_each_language_at_360_px(
         ("help", f"/help?order={order_id}"),
         ("ticket", f"/help/tickets/{ticket_id}"),
         ("receipt", f"/orders/{order_id}/receipt"),
+        ("stores", "/stores"),
     ]
     headings = set()
     for language in LANGUAGES:
@@ -100,7 +112,7 @@ def test_each_main_page_in_each_language_at_360_px(
             headings.add(tab.page.inner_text("h1"))
     tab.open(f"/orders/{order_id}/receipt")
     tab.page.click("a[href*='/verify/']")
-    tab.check("en-12-verify")
+    tab.check("en-13-verify")
     assert "Genuine Tulpar receipt" in tab.page.inner_text("h2")  # English, remembered
     assert len(set(code_pages.values())) == len(LANGUAGES)
     # Every page has its own heading in each language (the receipt's is "Tulpar · …").

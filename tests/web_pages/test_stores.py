@@ -74,7 +74,7 @@ class TestTheList:
         assert f"<h1>{HEADINGS[language]}</h1>" in html
         cities = re.findall(r'<h2 id="city-\d+">([^<]+)</h2>', html)
         assert cities == ["Almaty", "Astana"]
-        names = re.findall(r"<h3>([^<]+)</h3>", html)
+        names = re.findall(r"<h3 class=\"store\">([^<]+)</h3>", html)
         assert names == ["Tulpar Airport", "Tulpar Dostyk", "Tulpar Baiterek"]
         assert "Tulpar Closed" not in html
         assert "Shymkent" not in html
