@@ -28,6 +28,7 @@ TASK_MODULES = [
     "tulpar.otp.tasks",
     "tulpar.provisioning.tasks",
     "tulpar.order.tasks",
+    "tulpar.promotion.tasks",
     "tulpar.payment.tasks",
     "tulpar.fulfilment.tasks",
     "tulpar.counter.tasks",

@@ -6,8 +6,10 @@ from sqlalchemy.orm import Session
 
 from tulpar.api.schemas.balance import MoneyAmount
 from tulpar.api.schemas.order import OrderEventOut, OrderOut, PaymentOut, ReceiptLinks
+from tulpar.api.schemas.promotion import PromotionOut
 from tulpar.config import get_settings
-from tulpar.models import Payment
+from tulpar.fulfilment import pricing
+from tulpar.models import Order, Payment
 from tulpar.order import service as order_service
 from tulpar.payment import service as payment_service
 from tulpar.receipt import service as receipt_service
@@ -27,6 +29,41 @@ def payment_out(payment: Payment) -> PaymentOut:
     )
 
 
+def promotion_out(
+    *,
+    code: str | None,
+    names: dict[str, str],
+    currency: str,
+    list_minor: int,
+    discount_minor: int,
+    bonus_data_bytes: int,
+    bonus_days: int,
+) -> PromotionOut:
+    return PromotionOut(
+        code=code,
+        names=names,
+        list_price=MoneyAmount(amount_minor=list_minor, currency=currency),
+        discount=MoneyAmount(amount_minor=discount_minor, currency=currency),
+        bonus_data_bytes=bonus_data_bytes,
+        bonus_days=bonus_days,
+    )
+
+
+def _promotion(session: Session, order: Order) -> PromotionOut | None:
+    applied = pricing.applied_to(session, order)
+    if applied is None:
+        return None
+    return promotion_out(
+        code=applied.code,
+        names=applied.names,
+        currency=order.currency,
+        list_minor=applied.list_amount_minor,
+        discount_minor=applied.discount_minor,
+        bonus_data_bytes=applied.bonus_data_bytes,
+        bonus_days=applied.bonus_days,
+    )
+
+
 def order_out(session: Session, order_id: int) -> OrderOut:
     session.flush()
     order = order_service.get(session, order_id)
@@ -40,6 +77,7 @@ def order_out(session: Session, order_id: int) -> OrderOut:
         channel=order.channel.value,
         amount=MoneyAmount(amount_minor=order.amount_minor, currency=order.currency),
         promo_code=order.promo_code,
+        promotion=_promotion(session, order),
         payable_until=order.payable_until,
         created_at=order.created_at,
         payment=payments[-1] if payments else None,

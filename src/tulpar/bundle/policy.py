@@ -72,16 +72,18 @@ def plan_renewal(
     plan: Plan,
     *,
     now: datetime,
+    bonus_days: int = 0,
 ) -> RenewalQuote:
     """Quote applying ``plan`` at ``now`` to a card whose validity ends at
     ``card_validity_ends_at``, holding ``bundles`` (its bundles not yet ended at ``now``).
+    ``bonus_days`` (a promotion's) lengthen the new bundle like the plan's own days.
 
     ``extend``: starts now, ends ``max(now, validity end) + plan days``; every bundle valid now
     is replaced, its unused allowance carried over with ``rollover``, otherwise forfeited.
     ``queue``: starts at ``max(now, validity end)``, lasts the plan's days; nothing is replaced.
     """
     current_end = max(now, card_validity_ends_at or now)
-    validity = timedelta(days=plan.validity_days)
+    validity = timedelta(days=plan.validity_days + bonus_days)
     if plan.renewal_policy is RenewalPolicy.extend:
         starts_at, expires_at = now, current_end + validity
         replaced = [bundle for bundle in bundles if bundle.starts_at <= now < bundle.expires_at]

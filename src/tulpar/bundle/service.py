@@ -24,14 +24,22 @@ from tulpar.models import (
 )
 
 
-def quote(session: Session, card: Card, plan: Plan, *, now: datetime | None = None) -> RenewalQuote:
+def quote(
+    session: Session,
+    card: Card,
+    plan: Plan,
+    *,
+    now: datetime | None = None,
+    bonus_days: int = 0,
+) -> RenewalQuote:
     """What applying ``plan`` to ``card`` would do at ``now``: the bundle's window, the new
     validity end, what carries over and what is forfeited. Reads without locking, so a
     concurrent renewal may change it; ``apply_plan`` decides again under the card's lock.
-    Whether the card may be renewed at all is ``card_service.ensure_renewable``'s answer."""
+    Whether the card may be renewed at all is ``card_service.ensure_renewable``'s answer.
+    ``bonus_days``: a promotion's extra days on the new bundle."""
     now = now or clock.now()
     bundles = repository.not_ended(session, card.id, at=now)
-    return plan_renewal(card.validity_ends_at, bundles, plan, now=now)
+    return plan_renewal(card.validity_ends_at, bundles, plan, now=now, bonus_days=bonus_days)
 
 
 def apply_plan(
@@ -43,12 +51,17 @@ def apply_plan(
     order_id: int | None = None,
     actor: str | None = None,
     reason: str | None = None,
+    bonus_data_bytes: int = 0,
+    bonus_days: int = 0,
 ) -> Bundle:
     """Apply ``plan`` to ``card`` exactly as ``quote`` describes (see ``policy.plan_renewal``).
 
     ``extend`` merges: the bundles valid now are revoked and, with ``rollover``, their unused
     allowance moves into the new bundle, so the card never holds two overlapping bundles.
     ``queue``: the new bundle is scheduled for when the card's current validity ends.
+    A promotion's ``bonus_data_bytes`` join this same bundle's data (its own ledger entry,
+    cause ``promotion``; nothing for an unlimited plan) and its ``bonus_days`` lengthen it:
+    no second bundle, so rating keeps one bundle per card to draw from.
     """
     now = clock.now()
     card = card_service.get_for_update(session, card.id)
@@ -56,7 +69,9 @@ def apply_plan(
     bundles = {
         bundle.id: bundle for bundle in repository.not_ended_for_update(session, card.id, at=now)
     }
-    decided = plan_renewal(card.validity_ends_at, list(bundles.values()), plan, now=now)
+    decided = plan_renewal(
+        card.validity_ends_at, list(bundles.values()), plan, now=now, bonus_days=bonus_days
+    )
     log = _Ledger(session, card_id=card.id, order_id=order_id, actor=actor, reason=reason)
 
     bundle = _new_bundle(card, plan, starts_at=decided.starts_at, expires_at=decided.expires_at)
@@ -65,6 +80,17 @@ def apply_plan(
         bundle.state = BundleState.scheduled
     repository.add(session, bundle)
     log.grant(bundle, cause=cause)
+    if bonus_data_bytes > 0 and bundle.data_bytes_remaining is not None:
+        before = bundle.data_bytes_remaining
+        bundle.data_bytes_granted = (bundle.data_bytes_granted or 0) + bonus_data_bytes
+        bundle.data_bytes_remaining = before + bonus_data_bytes
+        log.entry(
+            bundle,
+            LedgerAccount.data,
+            delta=bonus_data_bytes,
+            before=before,
+            cause=LedgerCause.promotion,
+        )
     for release in decided.releases:
         log.release(bundles[release.bundle_id], release, into=bundle)
     for replaced_id in decided.replaces:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from tulpar.auth.identity import Caller
+from tulpar.fulfilment import pricing
 from tulpar.fulfilment.payments import on_payment
 from tulpar.fulfilment.requery import start_with_provider
 from tulpar.integrations.payments import registry
@@ -37,10 +38,11 @@ class CheckoutResult:
 
 
 def place(session: Session, caller: Caller, request: OrderRequest) -> CheckoutResult:
-    """Place an order and start paying it. Refusals (including a wallet that cannot pay,
-    and a provider that cannot take payment here) raise before anything is written."""
+    """Place an order (with the best promotion for it) and start paying it. Refusals
+    (including a bad promotion code, a wallet that cannot pay, and a provider that cannot
+    take payment here) raise before anything is written."""
     registry.require_available(request.payment_provider.value)
-    order = order_checkout.place(session, caller, request)
+    order = pricing.place(session, caller, request)
     return _start_payment(session, order, provider=request.payment_provider)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tulpar.bundle import service as bundle_service
 from tulpar.card import service as card_service
-from tulpar.fulfilment import tickets
+from tulpar.fulfilment import pricing, tickets
 from tulpar.integrations.carrier.protocol import CarrierResponse
 from tulpar.kit import metrics
 from tulpar.models import LedgerCause, Order, OrderKind, OrderState, TicketKind
@@ -23,7 +23,6 @@ from tulpar.provisioning import service as provisioning_service
 from tulpar.provisioning.service import PlannedCall
 from tulpar.provisioning.settlement import Settled, Settlement
 from tulpar.receipt import service as receipt_service
-from tulpar.receipt.service import ReceiptLine
 
 ACTOR = "system:provisioning"
 
@@ -114,12 +113,21 @@ def _completed(session: Session, settlement: Settlement) -> Settled:
     order = order_service.get(session, settlement.order_id)
     card = card_service.get(session, order.card_id)
     plan = order_service.plan_of(session, order)
-    bundle_service.apply_plan(session, card, plan, cause=LedgerCause.order, order_id=order.id)
+    bundle_service.apply_plan(
+        session,
+        card,
+        plan,
+        cause=LedgerCause.order,
+        order_id=order.id,
+        bonus_data_bytes=order.bonus_data_bytes,
+        bonus_days=order.bonus_days,
+    )
+    pricing.redeem(session, order)
     notification_service.queue_sms(
         session,
         card_id=card.id,
         template="renewal_confirmed",
-        context={"plan": plan.names},
+        context={"plan": plan.names, **pricing.message_context(session, order)},
         dedupe_key=f"order:{order.id}:confirmed",
     )
     receipt_service.issue(
@@ -127,11 +135,7 @@ def _completed(session: Session, settlement: Settlement) -> Settled:
         issuer=order.channel.value.upper(),
         card_id=card.id,
         order_id=order.id,
-        lines=[
-            ReceiptLine.for_plan(
-                plan.code, plan.names, card.language, unit_price_minor=order.amount_minor
-            )
-        ],
+        lines=[pricing.receipt_line(session, order, plan, language=card.language)],
         payment_method=order.payment_provider,
         currency=order.currency,
     )

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tulpar.errors import InvalidInputError, TulparError
-from tulpar.fulfilment import tickets
+from tulpar.fulfilment import pricing, tickets
 from tulpar.jobs import defer_in_transaction
 from tulpar.kit import metrics
 from tulpar.kit.format import formatter_for
@@ -42,7 +42,7 @@ def on_refund(session: Session, report: RefundReport) -> str:
         payment = session.get(Payment, report.payment_id)
         whole = payment is None or refunded_minor(session, payment) >= payment.amount_minor
         if paid_by in (None, report.payment_id) and whole:
-            order_service.move(
+            refunded = order_service.move(
                 session,
                 report.order_id,
                 OrderMove.refund,
@@ -50,6 +50,9 @@ def on_refund(session: Session, report: RefundReport) -> str:
                 reason=report.reason,
                 details={"refund_id": report.refund_id, "payment_id": report.payment_id},
             )
+            if refunded:
+                # Its promotion's redemption goes back to the promotion.
+                pricing.give_back(session, report.order_id)
         return f"refund {report.refund_id} succeeded"
     if report.outcome is RefundOutcome.pending:
         return f"refund {report.refund_id} pending"

@@ -22,6 +22,7 @@ from tulpar.card import service as card_service
 from tulpar.counter import days, fiscal, repository
 from tulpar.counter import receipts as counter_receipts
 from tulpar.errors import ForbiddenError, InvalidInputError, TulparError
+from tulpar.fulfilment import pricing
 from tulpar.fulfilment.payments import on_payment
 from tulpar.integrations.payments.protocol import PaymentRequest
 from tulpar.integrations.payments.registry import provider_for
@@ -71,10 +72,12 @@ def sell(
     method: str,
     terminal_reference: str | None = None,
     idempotency_key: str,
+    promo_code: str | None = None,
 ) -> Sale:
     """Sell ``plan_code`` (a renewal) or ``top_up_amount`` (minor units, wallet top-up) to
     ``card`` (ICCID or phone number), paid by ``method`` (``cash`` | ``card_terminal``, the
-    latter with the terminal slip's reference). The same ``idempotency_key`` from the same
+    latter with the terminal slip's reference), with the best promotion for it (``promo_code``
+    optional; a bad one is refused with why). The same ``idempotency_key`` from the same
     clerk returns the first sale (a double click, a retried form). Refusals raise before
     anything is written. Never commits."""
     roles.require(caller, "store.sell")
@@ -104,12 +107,7 @@ def sell(
                 "This terminal slip reference is already recorded for another sale"
             )
 
-    valid_until: datetime | None = None
-    if plan_code is not None:
-        valid_until = order_checkout.quote(
-            session, caller, card=card, plan=plan_code, currency=CURRENCY
-        ).renewal.validity_ends_at
-    order = order_checkout.place(
+    order = pricing.place(
         session,
         caller,
         OrderRequest(
@@ -119,9 +117,19 @@ def sell(
             amount_minor=top_up_amount,
             currency=CURRENCY,
             payment_provider=PaymentProviderName(counter_method.value),
-            promo_code=None,
+            promo_code=promo_code,
         ),
     )
+    valid_until: datetime | None = None
+    if plan_code is not None:
+        valid_until = order_checkout.quote(
+            session,
+            caller,
+            card=card,
+            plan=plan_code,
+            currency=CURRENCY,
+            bonus_days=order.bonus_days,
+        ).renewal.validity_ends_at
     sale = CounterSale(
         order_id=order.id,
         store_id=store.id,
@@ -159,6 +167,8 @@ def sell(
             "plan": plan_code,
             "amount_minor": order.amount_minor,
             "currency": order.currency,
+            "promotion_id": order.promotion_id,
+            "discount_minor": order.discount_minor,
             "method": counter_method.value,
             "terminal_reference": reference,
             "receipt": receipt.number,
@@ -191,9 +201,7 @@ def _line(session: Session, order: Order) -> ReceiptLine:
     card = card_service.get(session, order.card_id)
     if order.kind is OrderKind.plan_renewal:
         plan = order_service.plan_of(session, order)
-        return ReceiptLine.for_plan(
-            plan.code, plan.names, card.language, unit_price_minor=order.amount_minor
-        )
+        return pricing.receipt_line(session, order, plan, language=card.language)
     return ReceiptLine("Wallet top-up", 1, order.amount_minor)
 
 

@@ -22,7 +22,7 @@ from tulpar.bundle.allowances import ALLOWANCE_KINDS, AllowanceKind
 from tulpar.card import service as card_service
 from tulpar.config import get_settings
 from tulpar.errors import CardNotFoundError, InvalidInputError, TulparError
-from tulpar.fulfilment import refunds, timeline
+from tulpar.fulfilment import pricing, refunds, timeline
 from tulpar.kit.languages import LANGUAGES
 from tulpar.models import (
     Card,
@@ -340,6 +340,7 @@ def cancel(session: Session, caller: Caller, order_id: int, *, reason: str) -> O
         details={"staff_id": caller.staff_id},
     ):
         raise ActionRefusedError("Only an unpaid order can be cancelled")
+    pricing.give_back(session, order.id)
     access.audit(
         session,
         caller,

@@ -29,6 +29,12 @@ from tulpar.models.payment import (
     SandboxDecision,
 )
 from tulpar.models.plan import Channel, Plan, PlanPrice, RenewalPolicy
+from tulpar.models.promotion import (
+    DiscountKind,
+    Promotion,
+    PromotionRedemption,
+    RedemptionState,
+)
 from tulpar.models.provisioning import (
     CarrierCall,
     Provisioning,
@@ -69,6 +75,7 @@ __all__ = [
     "CounterSale",
     "DayClose",
     "DayCloseState",
+    "DiscountKind",
     "FiscalRegistration",
     "FiscalState",
     "IdempotencyKey",
@@ -89,11 +96,14 @@ __all__ = [
     "PaymentState",
     "Plan",
     "PlanPrice",
+    "Promotion",
+    "PromotionRedemption",
     "Provisioning",
     "ProvisioningAttempt",
     "ProvisioningState",
     "Receipt",
     "ReceiptCounter",
+    "RedemptionState",
     "Refund",
     "RefundState",
     "RenewalPolicy",

@@ -36,6 +36,7 @@ class Order(Base):
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("(kind = 'plan_renewal') = (plan_id IS NOT NULL)", name="plan_iff_renewal"),
+        CheckConstraint("discount_minor >= 0", name="discount_non_negative"),
         Index("ix_orders_card_id_created_at", "card_id", "created_at"),
         Index("ix_orders_state_payable_until", "state", "payable_until"),
     )
@@ -49,8 +50,16 @@ class Order(Base):
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     payment_provider: Mapped[str] = mapped_column(String(16))
-    # Stored as given; no promotion engine exists yet, so checkout refuses any code.
+    # The code as the payer typed it; the promotion applied (by code or automatic) and its
+    # effect are frozen below when the order is placed.
     promo_code: Mapped[str | None] = mapped_column(String(64))
+    promotion_id: Mapped[int | None] = mapped_column(ForeignKey("promotions.id"))
+    # The price before the discount (NULL on orders placed before promotions existed);
+    # amount_minor is what is paid.
+    list_amount_minor: Mapped[int | None]
+    discount_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    bonus_data_bytes: Mapped[int] = mapped_column(default=0, server_default="0")
+    bonus_days: Mapped[int] = mapped_column(default=0, server_default="0")
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
     placed_by: Mapped[str] = mapped_column(String(120))
     # The attempt whose money paid the order (set with the move to `paid`); no FK because

@@ -15,6 +15,10 @@ from tulpar.kit.i18n import translations
 LOCALES = Path(__file__).parent / "locales"
 
 BALANCE_KEYS = ("validity_ends_at", "data_bytes", "voice_seconds", "sms_count", "wallet_minor")
+# A promotion applied to the order (tulpar.promotion): ``promotion`` (its names by language)
+# with ``discount_minor``, ``bonus_data_bytes`` and ``bonus_days`` in the context adds this
+# sentence to the templates that take it.
+PROMOTION_KEYS = ("promotion", "discount_minor", "bonus_data_bytes", "bonus_days")
 
 
 def _(message: str) -> str:
@@ -29,6 +33,8 @@ class Template:
     # Reminders and promotions: not sent to a card that texted STOP. Codes, confirmations
     # and answers to the traveller's own requests are never marketing.
     marketing: bool = False
+    # Whether a promotion in the context is told (PROMOTION_NOTE after the message).
+    tells_promotion: bool = False
 
 
 TEMPLATES: dict[str, Template] = {
@@ -42,6 +48,7 @@ TEMPLATES: dict[str, Template] = {
             " SMS {sms}. Wallet {wallet}."
         ),
         ("plan", *BALANCE_KEYS),
+        tells_promotion=True,
     ),
     "renewal_refunded": Template(
         _("Tulpar: we could not apply {plan} (order {order}). {amount} has been refunded."),
@@ -133,6 +140,28 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
+PROMOTION_NOTE = _("Promotion {promotion}: {gift}.")
+GIFT_DISCOUNT = _("{amount} off")
+GIFT_DATA = _("+{data} data")
+GIFT_DAYS = _("+{days} days")
+
+
+def _promotion_note(
+    context: Mapping[str, object], language: str, tr: gettext.NullTranslations
+) -> str:
+    shown = formatter_for(language)
+    gifts = []
+    if discount := int(str(context.get("discount_minor") or 0)):
+        amount = shown.money(discount, str(context.get("currency", "KZT")))
+        gifts.append(tr.gettext(GIFT_DISCOUNT).format(amount=amount))
+    if data := int(str(context.get("bonus_data_bytes") or 0)):
+        gifts.append(tr.gettext(GIFT_DATA).format(data=shown.data(data)))
+    if days := int(str(context.get("bonus_days") or 0)):
+        gifts.append(tr.gettext(GIFT_DAYS).format(days=days))
+    name = _plan_name(context["promotion"], language)
+    return tr.gettext(PROMOTION_NOTE).format(promotion=name, gift=", ".join(gifts))
+
+
 def _plan_name(plan: object, language: str) -> str:
     if isinstance(plan, Mapping):
         return str(plan.get(language) or plan.get("en") or next(iter(plan.values())))
@@ -176,4 +205,7 @@ def render(template: str, context: Mapping[str, object], *, language: str) -> st
     if missing:
         raise ValueError(f"Template {template!r} needs {', '.join(missing)}")
     tr = translations(LOCALES, language)
-    return tr.gettext(definition.message).format(**_values(context, language, tr))
+    text = tr.gettext(definition.message).format(**_values(context, language, tr))
+    if definition.tells_promotion and context.get("promotion"):
+        text += " " + _promotion_note(context, language, tr)
+    return text

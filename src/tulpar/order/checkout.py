@@ -17,7 +17,7 @@ from tulpar.card import service as card_service
 from tulpar.catalog import service as catalog_service
 from tulpar.config import get_settings
 from tulpar.errors import InvalidInputError, TulparError
-from tulpar.models import Order, OrderKind, OrderState, PaymentProviderName, Plan
+from tulpar.models import Card, Order, OrderKind, OrderState, PaymentProviderName, Plan
 from tulpar.money import Money
 from tulpar.order import repository
 from tulpar.order import service as order_service
@@ -46,16 +46,30 @@ class PaymentMethodNotAllowedError(TulparError):
     title = "This payment method cannot pay this order"
 
 
-class PromoCodeUnknownError(TulparError):
-    status = 422
-    code = "promo_code_unknown"
-    title = "This promotion code is not valid"
-
-
 class OrderNotPayableError(TulparError):
     status = 409
     code = "order_not_payable"
     title = "This order cannot be paid any more"
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionTerms:
+    """The promotion chosen for an order (``tulpar.fulfilment.pricing`` picks it), frozen on
+    the order: the money off and the bonus its bundle gets."""
+
+    promotion_id: int
+    discount_minor: int
+    bonus_data_bytes: int = 0
+    bonus_days: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """A purchase that passed every check, at its list price."""
+
+    card: Card
+    plan: Plan | None
+    price: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,19 +83,35 @@ class OrderRequest:
     promo_code: str | None
 
 
-def place(session: Session, caller: Caller, request: OrderRequest) -> Order:
-    """Check, freeze the price and record the order. Refusals raise before anything is
-    written."""
+def priced(session: Session, caller: Caller, request: OrderRequest) -> Priced:
+    """The card, plan and list price of ``request``, refused for every reason placing it
+    would be (nothing is written)."""
     auth_service.ensure_may_buy(caller)
     now = clock.now()
     card = card_service.find(session, request.card)
     auth_service.ensure_may_buy(caller, card)
     card_service.ensure_renewable(card, now=now)
-    if request.promo_code:
-        # No promotion exists yet, so no code can match one.
-        raise PromoCodeUnknownError(f"The code {request.promo_code!r} is not a known promotion")
     plan, price = _price(session, caller, request, now=now)
     _check_payment_method(request, price)
+    return Priced(card=card, plan=plan, price=price)
+
+
+def place(
+    session: Session,
+    caller: Caller,
+    request: OrderRequest,
+    *,
+    promotion: PromotionTerms | None = None,
+) -> Order:
+    """Check, freeze the price (less ``promotion``'s discount) and record the order.
+    Refusals raise before anything is written. A ``promo_code`` is read by the promotion
+    engine before this (``tulpar.fulfilment.pricing``); here it is only kept."""
+    now = clock.now()
+    found = priced(session, caller, request)
+    card, plan, price = found.card, found.plan, found.price
+    discount = 0 if promotion is None else promotion.discount_minor
+    if not 0 <= discount < price.amount_minor:
+        raise InvalidInputError("A promotion leaves something to pay")
     order = repository.add(
         session,
         Order(
@@ -90,10 +120,15 @@ def place(session: Session, caller: Caller, request: OrderRequest) -> Order:
             plan_id=None if plan is None else plan.id,
             channel=caller.channel,
             state=OrderState.awaiting_payment,
-            amount_minor=price.amount_minor,
+            amount_minor=price.amount_minor - discount,
             currency=price.currency,
             payment_provider=request.payment_provider.value,
             promo_code=request.promo_code,
+            promotion_id=None if promotion is None else promotion.promotion_id,
+            list_amount_minor=price.amount_minor,
+            discount_minor=discount,
+            bonus_data_bytes=0 if promotion is None else promotion.bonus_data_bytes,
+            bonus_days=0 if promotion is None else promotion.bonus_days,
             partner_id=caller.partner_id,
             placed_by=caller.actor,
             payable_until=now + _payment_window(),
@@ -107,13 +142,26 @@ def place(session: Session, caller: Caller, request: OrderRequest) -> Order:
         details={
             "kind": request.kind.value,
             "plan": None if plan is None else plan.code,
-            "amount_minor": price.amount_minor,
+            "amount_minor": order.amount_minor,
             "currency": price.currency,
             "payment_provider": request.payment_provider.value,
             "channel": caller.channel.value,
+            **_promotion_details(promotion, list_minor=price.amount_minor),
         },
     )
     return order
+
+
+def _promotion_details(promotion: PromotionTerms | None, *, list_minor: int) -> dict[str, int]:
+    if promotion is None:
+        return {}
+    return {
+        "promotion_id": promotion.promotion_id,
+        "list_amount_minor": list_minor,
+        "discount_minor": promotion.discount_minor,
+        "bonus_data_bytes": promotion.bonus_data_bytes,
+        "bonus_days": promotion.bonus_days,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +171,21 @@ class OrderQuote:
     plan: Plan
     price: Money
     renewal: RenewalQuote
+    card: Card
 
 
 def quote(
-    session: Session, caller: Caller, *, card: str, plan: str, currency: str = "KZT"
+    session: Session,
+    caller: Caller,
+    *,
+    card: str,
+    plan: str,
+    currency: str = "KZT",
+    bonus_days: int = 0,
 ) -> OrderQuote:
     """The quote for renewing ``card`` with ``plan`` on the caller's channel, refused for the
-    same reasons placing the order would be (and revealing no more about other cards)."""
+    same reasons placing the order would be (and revealing no more about other cards).
+    ``bonus_days``: a promotion's extra days, in the new validity end."""
     auth_service.ensure_may_buy(caller)
     now = clock.now()
     found = card_service.find(session, card)
@@ -147,9 +203,10 @@ def quote(
     priced_plan, price = _price(session, caller, request, now=now)
     assert priced_plan is not None
     return OrderQuote(
+        card=found,
         plan=priced_plan,
         price=price,
-        renewal=bundle_service.quote(session, found, priced_plan, now=now),
+        renewal=bundle_service.quote(session, found, priced_plan, now=now, bonus_days=bonus_days),
     )
 
 

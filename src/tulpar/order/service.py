@@ -159,6 +159,11 @@ def plan_of(session: Session, order: Order) -> Plan:
     return repository.plan(session, order.plan_id)
 
 
+def is_first_purchase(session: Session, card_id: int) -> bool:
+    """No renewal of this card was ever paid (a promotion condition)."""
+    return not repository.has_renewed(session, card_id)
+
+
 def expire_abandoned(session: Session, *, now: datetime, limit: int = 500) -> int:
     """Orders nobody paid within the payment window become ``expired``."""
     expired = 0

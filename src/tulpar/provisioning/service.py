@@ -207,7 +207,7 @@ def start(session: Session, order: Order, *, now: datetime) -> Provisioning:
     if card is None or plan is None:
         raise LookupError(f"order {order.id} lost its card or plan")
     # The carrier gets the window the bundle will have here: the same policy code decides.
-    window = bundle_service.quote(session, card, plan, now=now)
+    window = bundle_service.quote(session, card, plan, now=now, bonus_days=order.bonus_days)
     provisioning = Provisioning(
         order_id=order.id,
         card_id=order.card_id,

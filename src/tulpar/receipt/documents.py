@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gettext
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -78,6 +78,34 @@ def _description(line: Mapping[str, Any], language: str, plan_names: PlanNames) 
     return service.plan_description(str(line["plan_code"]), names, language)
 
 
+def _promotion_text(
+    line: Mapping[str, Any], language: str, money: Callable[[int], str]
+) -> str | None:
+    """What a line's promotion gave, in ``language`` (None: the line had none)."""
+    promotion = line.get("promotion")
+    if not isinstance(promotion, Mapping):
+        return None
+    text = _tr(language).gettext
+    names = promotion.get("names") or {}
+    parts = [text("Promotion: %(name)s") % {"name": names.get(language) or names.get("en", "")}]
+    if int(promotion.get("discount_minor", 0)):
+        parts.append(
+            text("price %(list_price)s, discount %(discount)s")
+            % {
+                "list_price": money(int(promotion["list_price_minor"])),
+                "discount": money(int(promotion["discount_minor"])),
+            }
+        )
+    if int(promotion.get("bonus_data_bytes", 0)):
+        parts.append(
+            text("bonus data %(data)s")
+            % {"data": formatter_for(language).data(int(promotion["bonus_data_bytes"]))}
+        )
+    if int(promotion.get("bonus_days", 0)):
+        parts.append(text("bonus days %(days)s") % {"days": int(promotion["bonus_days"])})
+    return "; ".join(parts)
+
+
 def view(
     receipt: Receipt,
     language: str,
@@ -109,6 +137,7 @@ def view(
                 "quantity": str(line["quantity"]),
                 "unit_price": money(int(line["unit_price_minor"])),
                 "amount": money(int(line["amount_minor"])),
+                **_promotion_of(line, language, money),
             }
             for line in receipt.lines
         ],
@@ -128,6 +157,13 @@ def view(
         verification_url=service.verification_url(receipt),
         fiscal=fiscal,
     )
+
+
+def _promotion_of(
+    line: Mapping[str, Any], language: str, money: Callable[[int], str]
+) -> dict[str, str]:
+    shown = _promotion_text(line, language, money)
+    return {} if shown is None else {"promotion": shown}
 
 
 def stores_url() -> str:
@@ -299,6 +335,8 @@ def receipt_pdf(
         page.split(
             line["description"], f"{line['quantity']} × {line['unit_price']} = {line['amount']}"
         )
+        if line.get("promotion"):
+            page.text(line["promotion"], size=8.5)
     page.rule()
     page.split(labels["Total"], shown.total, size=12)
     page.split(vat_label, shown.vat, size=9)

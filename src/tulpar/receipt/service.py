@@ -34,17 +34,27 @@ class ReceiptLine:
     # A plan's line keeps its code, so each page can name the plan in the reader's language
     # instead of the language the card had when the receipt was issued.
     plan_code: str | None = None
+    # The promotion applied to the line (see :class:`LinePromotion`), signed with it.
+    promotion: LinePromotion | None = None
 
     @classmethod
     def for_plan(
-        cls, code: str, names: Mapping[str, str], language: str, *, unit_price_minor: int
+        cls,
+        code: str,
+        names: Mapping[str, str],
+        language: str,
+        *,
+        unit_price_minor: int,
+        promotion: LinePromotion | None = None,
     ) -> ReceiptLine:
-        """One unit of plan ``code``, described in ``language`` (stored as issued)."""
+        """One unit of plan ``code``, described in ``language`` (stored as issued), at the
+        price paid (after ``promotion``'s discount)."""
         return cls(
             description=plan_description(code, names, language),
             quantity=1,
             unit_price_minor=unit_price_minor,
             plan_code=code,
+            promotion=promotion,
         )
 
     def __post_init__(self) -> None:
@@ -71,7 +81,31 @@ class ReceiptLine:
         }
         if self.plan_code is not None:
             line["plan_code"] = self.plan_code
+        if self.promotion is not None:
+            # Only on lines with a promotion: receipts signed before promotions still verify.
+            line["promotion"] = self.promotion.stored()
         return line
+
+
+@dataclass(frozen=True, slots=True)
+class LinePromotion:
+    """A promotion on a receipt line: its names (every language, so each page shows the
+    reader's), the price before it, the money off and the bonus it gave."""
+
+    names: Mapping[str, str]
+    list_price_minor: int
+    discount_minor: int
+    bonus_data_bytes: int = 0
+    bonus_days: int = 0
+
+    def stored(self) -> dict[str, Any]:
+        return {
+            "names": dict(self.names),
+            "list_price_minor": self.list_price_minor,
+            "discount_minor": self.discount_minor,
+            "bonus_data_bytes": self.bonus_data_bytes,
+            "bonus_days": self.bonus_days,
+        }
 
 
 def plan_description(code: str, names: Mapping[str, str], language: str) -> str:

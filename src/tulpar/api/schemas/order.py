@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tulpar.api.schemas.balance import MoneyAmount
+from tulpar.api.schemas.promotion import PromotionOut
 from tulpar.models import OrderKind, PaymentProviderName
 
 
@@ -42,7 +43,10 @@ class OrderCreate(BaseModel):
         default=None,
         min_length=1,
         max_length=64,
-        description="Promotions are not offered yet: any code is refused as unknown",
+        description="A promotion code (any case). The order gets the best promotion for the"
+        " traveller among this code's and the automatic ones. A code that cannot be used is"
+        " refused with 422 and says why: `promo_code_unknown`, `promo_code_expired`,"
+        " `promo_code_used_up` or `promo_code_not_applicable` (with its `reason`).",
     )
 
 
@@ -91,8 +95,11 @@ class OrderOut(BaseModel):
     iccid: str
     plan: str | None
     channel: str
-    amount: MoneyAmount
+    amount: MoneyAmount = Field(description="What is paid, after any promotion")
     promo_code: str | None
+    promotion: PromotionOut | None = Field(
+        default=None, description="The promotion frozen on the order when it was placed"
+    )
     payable_until: datetime
     created_at: datetime
     payment: PaymentOut | None = Field(description="The latest payment attempt")

@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from tulpar.api.schemas.balance import MoneyAmount
+from tulpar.api.schemas.promotion import PromotionOut
 
 
 class Amounts(BaseModel):
@@ -17,7 +18,10 @@ class Amounts(BaseModel):
 
 class RenewalQuoteOut(BaseModel):
     plan: str
-    price: MoneyAmount
+    price: MoneyAmount = Field(description="What the traveller pays, after any promotion")
+    promotion: PromotionOut | None = Field(
+        default=None, description="The promotion this renewal gets (null: none applies)"
+    )
     policy: str = Field(description="`extend` (active at once) or `queue` (after the current)")
     starts_at: datetime = Field(description="When the new bundle starts (UTC)")
     expires_at: datetime = Field(description="When the new bundle ends (UTC)")
