@@ -115,16 +115,6 @@ def has_renewed(session: Session, card_id: int) -> bool:
     return session.execute(query.limit(1)).first() is not None
 
 
-def has_renewed(session: Session, card_id: int) -> bool:
-    """Whether the card has a renewal that was paid (and not refunded)."""
-    query = select(Order.id).where(
-        Order.card_id == card_id,
-        Order.kind == OrderKind.plan_renewal,
-        Order.state.in_([OrderState.paid, OrderState.provisioning, OrderState.completed]),
-    )
-    return session.execute(query.limit(1)).first() is not None
-
-
 def page_for_partner(
     session: Session,
     partner_id: int,
