@@ -158,7 +158,8 @@ async def list_bundles(
     card: str, request: Request, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
 ) -> BundlePage:
     """A card's bundles in every state (scheduled, active, exhausted, expired, revoked),
-    newest first, each with what it granted and has left."""
+    newest first, each with what it granted and has left: for the partner that sold the
+    card, or the traveller holding it."""
     credential = presented_credential(request)
 
     def read(session: Session) -> Page[balance.ListedBundle]:
@@ -206,7 +207,7 @@ async def daily_usage(
 ) -> DailyUsagePage:
     """What the card used each day (Kazakhstan days, Asia/Almaty), newest day first: data
     bytes, voice seconds and SMS, whether a bundle covered them or not. Days without usage
-    are left out."""
+    are left out. For the partner that sold the card, or the traveller holding it."""
     credential = presented_credential(request)
 
     def read(session: Session) -> Page[daily.DailyUsage]:
