@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from tulpar.auth.identity import Caller
@@ -33,6 +33,7 @@ WEB_PROVIDER = PaymentProviderName.sandbox
 PlanCode = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-]+$")]
 OrderId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 FormText = Annotated[str, Form(max_length=64)]
+PromoCodeQuery = Annotated[str, Query(max_length=64)]
 
 
 def new_form_key() -> str:
@@ -40,9 +41,20 @@ def new_form_key() -> str:
 
 
 @router.get("/plans/{code}")
-def summary_page(code: PlanCode, request: Request, session: DbSession) -> Response:
+def summary_page(
+    code: PlanCode, request: Request, session: DbSession, promo_code: PromoCodeQuery = ""
+) -> Response:
+    """The order summary with the best promotion for it; ``promo_code`` (the page's own
+    form) adds a typed code, or shows why it cannot be used."""
     caller = traveller(session, request)
-    chosen = offer(session, caller, code, language=language_of(request))
+    chosen = offer(
+        session,
+        caller,
+        code,
+        language=language_of(request),
+        promo_code=promo_code,
+        payment_method=WEB_PROVIDER.value,
+    )
     return render(
         request,
         "checkout.html",
@@ -82,11 +94,18 @@ def place_order(
     plan: FormText = "",
     key: FormText = "",
     csrf: FormText = "",
+    promo_code: FormText = "",
 ) -> Response:
     check_csrf(request, csrf)
     caller = traveller(session, request)
     card = my_card(session, caller).balance.iccid
-    wanted = {"plan": plan, "currency": PAYMENT_CURRENCY, "provider": WEB_PROVIDER.value}
+    code = promo_code.strip() or None
+    wanted = {
+        "plan": plan,
+        "currency": PAYMENT_CURRENCY,
+        "provider": WEB_PROVIDER.value,
+        "promo_code": code,
+    }
     claim, repeated = _once(session, caller, key=key, request=wanted, path="/orders")
     if repeated is not None:
         return redirect(request, repeated)
@@ -100,7 +119,7 @@ def place_order(
             amount_minor=None,
             currency=PAYMENT_CURRENCY,
             payment_provider=WEB_PROVIDER,
-            promo_code=None,
+            promo_code=code,
         ),
     )
     url = _next_url(result)

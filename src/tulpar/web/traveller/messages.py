@@ -50,6 +50,10 @@ BY_CODE = {
         "This form has expired. Please go back, reload the page and send it again."
     ),
     "message_invalid": "Please write your question (up to 2,000 characters).",
+    "promo_code_unknown": "This promotion code does not exist. Check it and try again.",
+    "promo_code_expired": "This promotion code has expired.",
+    "promo_code_used_up": "This promotion code has been used up.",
+    "promo_code_not_applicable": "This promotion code does not apply to this plan or card.",
 }
 ATTEMPTS_LEFT = "Attempts left: %(attempts)s."
 WAIT_SECONDS = "%(seconds)s s"

@@ -15,11 +15,13 @@ from tulpar.bundle.policy import Allowances
 from tulpar.card import service as card_service
 from tulpar.catalog import service as catalog_service
 from tulpar.errors import TulparError
+from tulpar.fulfilment import pricing
 from tulpar.kit.session import DbSession
 from tulpar.models import Channel, Plan
 from tulpar.money import Money
-from tulpar.order import checkout as order_checkout
 from tulpar.order.checkout import OrderQuote
+from tulpar.promotion.service import Offer
+from tulpar.web.traveller import messages
 from tulpar.web.traveller.card import my_card
 from tulpar.web.traveller.pages import PageRoute, language_of, render, traveller
 
@@ -33,9 +35,14 @@ PAYMENT_CURRENCY = "KZT"
 @dataclass(frozen=True, slots=True)
 class PlanOffer:
     plan: Plan
-    quote: OrderQuote
+    quote: OrderQuote  # its renewal counts the promotion's bonus days
     home_price: Money | None  # e.g. CNY alongside KZT, indicative
     now: datetime
+    price: Money  # what is paid, after the promotion
+    promotion: Offer | None = None
+    promotion_name: str | None = None  # in the page's language
+    promo_code: str | None = None  # the code the traveller typed, applied
+    promo_refusal: str | None = None  # why the typed code could not be used, to show
 
     @property
     def starts_later(self) -> bool:
@@ -67,18 +74,63 @@ def home_price(plan: Plan, language: str) -> Money | None:
     return None if currency is None else catalog_service.price_of(plan, currency)
 
 
-def offer(session: Session, caller: Caller, code: str, *, language: str) -> PlanOffer:
-    """One plan for the traveller's card, quoted; refused like placing the order would be."""
+def offer(
+    session: Session,
+    caller: Caller,
+    code: str,
+    *,
+    language: str,
+    promo_code: str | None = None,
+    payment_method: str | None = None,
+) -> PlanOffer:
+    """One plan for the traveller's card, quoted with the best promotion for it; refused
+    like placing the order would be. A typed ``promo_code`` that cannot be used is not
+    applied: ``promo_refusal`` says why, in ``language``."""
     card = card_service.get(session, caller.card_id or 0)
-    quote = order_checkout.quote(
-        session, caller, card=card.iccid, plan=code, currency=PAYMENT_CURRENCY
-    )
+    typed = (promo_code or "").strip() or None
+    refusal = None
+    try:
+        quote = pricing.quote(
+            session,
+            caller,
+            card=card.iccid,
+            plan=code,
+            currency=PAYMENT_CURRENCY,
+            promo_code=typed,
+            payment_method=payment_method,
+        )
+    except TulparError as error:
+        if typed is None or not error.code.startswith("promo_code_"):
+            raise
+        refusal, typed = messages.for_error(error, language), None
+        quote = pricing.quote(
+            session,
+            caller,
+            card=card.iccid,
+            plan=code,
+            currency=PAYMENT_CURRENCY,
+            payment_method=payment_method,
+        )
     return PlanOffer(
-        plan=quote.plan,
-        quote=quote,
-        home_price=home_price(quote.plan, language),
+        plan=quote.base.plan,
+        quote=quote.base,
+        home_price=_home_price_after(quote, language),
         now=clock.now(),
+        price=quote.price,
+        promotion=quote.offer,
+        promotion_name=None if quote.offer is None else quote.offer.name(language),
+        promo_code=typed,
+        promo_refusal=refusal,
     )
+
+
+def _home_price_after(quote: pricing.Quote, language: str) -> Money | None:
+    """The indicative home-currency price, lowered by the promotion's share of the price."""
+    shown = home_price(quote.base.plan, language)
+    if shown is None or quote.offer is None or not quote.offer.terms.discount_minor:
+        return shown
+    paid = shown.amount_minor * quote.price.amount_minor // quote.list_price.amount_minor
+    return Money(paid, shown.currency)
 
 
 def offers(session: Session, caller: Caller, *, language: str) -> list[PlanOffer]:
@@ -91,7 +143,7 @@ def offers(session: Session, caller: Caller, *, language: str) -> list[PlanOffer
             if error.code in ("plan_not_on_channel", "currency_not_offered"):
                 continue
             raise
-    return sorted(found, key=lambda item: (item.quote.price.amount_minor, item.plan.code))
+    return sorted(found, key=lambda item: (item.price.amount_minor, item.plan.code))
 
 
 @router.get("/plans")
