@@ -3,6 +3,7 @@ is signed: a receipt verifies as it did before the link was printed."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from datetime import datetime
@@ -12,11 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tests.counter.conftest import build_counter, sign_in_token
 from tests.fixtures.factories import create_card
+from tulpar.fulfilment import store_sale
 from tulpar.kit.languages import LANGUAGES
 from tulpar.models import Receipt
 from tulpar.receipt import service, signing
 from tulpar.receipt.service import ReceiptLine
+from tulpar.web.staff.session import COOKIE
 
 STORES_URL = "http://127.0.0.1:8000/stores"  # public_base_url + /stores
 LABEL = {
@@ -25,6 +29,10 @@ LABEL = {
     "kk": "Ресми дүкендер",
     "en": "Authorised stores",
 }
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).strip()
 
 
 def _receipt(session: Session, language: str = "zh-Hans") -> Receipt:
@@ -91,3 +99,26 @@ def test_the_link_is_not_signed_and_the_receipt_still_verifies(
     assert 'data-genuine="true"' in page.text
     session.refresh(receipt)
     assert receipt.signature == signature_before
+
+
+def test_the_stores_thermal_receipt_prints_the_address_in_both_languages(
+    client: TestClient, session: Session
+) -> None:
+    counter = build_counter(session)  # a Russian-speaking clerk; the card reads Chinese
+    sale = store_sale.sell(
+        session,
+        counter.caller,
+        counter.card.iccid,
+        plan_code=counter.plan.code,
+        method="cash",
+        idempotency_key="stores-link",
+    )
+    client.cookies.set(COOKIE, sign_in_token(session, counter.clerk))
+
+    html = client.get(f"/store/receipts/{sale.receipt.public_id}").text
+
+    printed = re.search(r'<p class="center small" data-test="stores-url">(.*?)</p>', html, re.S)
+    assert printed is not None
+    assert _text(printed.group(1)) == (
+        f"{LABEL[counter.card.language]} / {LABEL['ru']}: {STORES_URL}"
+    )

@@ -101,6 +101,7 @@ LABELS = (
     "Cash register registration number",
     "Fiscal registration pending",
     "Scan to verify this receipt",
+    "Authorised stores",
 )
 
 

@@ -22,6 +22,7 @@ from tulpar.fulfilment import store_sale
 from tulpar.kit.session import DbSession
 from tulpar.models import Channel
 from tulpar.order import checkout as order_checkout
+from tulpar.receipt import documents
 from tulpar.web.staff.pages import StaffPageRoute, redirect
 from tulpar.web.staff.session import StaffPage, require_staff_form, require_staff_page
 from tulpar.web.store.pages import STATIC, render
@@ -145,6 +146,7 @@ def receipt_page(
         clerk_labels=counter_receipts.labels(clerk),
         bilingual=traveller.language != clerk.language,
         qr_svg=qr_svg,
+        stores_url=documents.stores_url(),
     )
 
 
