@@ -80,8 +80,8 @@ def _send_link(
         template="ussd_payment_link",
         context={
             "plan": dict(offer.plan.names),
-            "amount_minor": offer.plan.price.amount_minor,
-            "currency": offer.plan.price.currency,
+            "amount_minor": offer.price.amount_minor,
+            "currency": offer.price.currency,
             "link": links.url(token),
         },
         dedupe_key=_dedupe_key(dialogue, f"payment_link:{offer.plan.code}"),

@@ -6,12 +6,16 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from tulpar import clock
+from tulpar.auth import service as auth_service
 from tulpar.balance import service as balance_service
 from tulpar.bundle import service as bundle_service
 from tulpar.bundle.policy import Allowances
 from tulpar.card import service as card_service
 from tulpar.catalog import service as catalog_service
-from tulpar.models import Card, CardState, Channel, Plan
+from tulpar.errors import TulparError
+from tulpar.fulfilment import pricing
+from tulpar.models import Card, CardState, Channel, PaymentProviderName, Plan
+from tulpar.money import Money
 from tulpar.ussd import menu
 from tulpar.wallet import service as wallet_service
 from tulpar.wallet.service import WALLET_CURRENCY
@@ -67,13 +71,57 @@ def offer(session: Session, card: Card, code: str) -> menu.Offer | None:
     if found is None:
         return None
     plan, plan_offer = found
-    quote = bundle_service.quote(session, card, plan, now=clock.now())
+    wallet = wallet_service.balance(session, card_id=card.id)
+    priced = _with_promotion(session, card, plan, wallet)
+    if priced is None:
+        # Not renewable now (terminated, suspended …): the confirmation still shows the plan,
+        # and paying says why it cannot be done.
+        renewal, promotion = bundle_service.quote(session, card, plan, now=clock.now()), None
+    else:
+        renewal, promotion = priced.base.renewal, _promotion(priced)
     return menu.Offer(
         plan=plan_offer,
-        validity_ends_at=quote.validity_ends_at,
-        carried_over=_amounts(quote.carried_over),
-        forfeited=_amounts(quote.forfeited),
-        wallet=wallet_service.balance(session, card_id=card.id),
+        validity_ends_at=renewal.validity_ends_at,
+        carried_over=_amounts(renewal.carried_over),
+        forfeited=_amounts(renewal.forfeited),
+        wallet=wallet,
+        promotion=promotion,
+    )
+
+
+def _with_promotion(
+    session: Session, card: Card, plan: Plan, wallet: Money
+) -> pricing.Quote | None:
+    """The quote with the best automatic promotion: paid from the wallet when it covers the
+    promoted price (so a wallet-only promotion counts), else through the payment link."""
+    caller = auth_service.traveller(card.id, channel=Channel.ussd)
+    try:
+        by_wallet = pricing.quote(
+            session,
+            caller,
+            card=card.iccid,
+            plan=plan.code,
+            currency=WALLET_CURRENCY,
+            payment_method=PaymentProviderName.wallet.value,
+        )
+        if wallet.amount_minor >= by_wallet.price.amount_minor:
+            return by_wallet
+        return pricing.quote(
+            session, caller, card=card.iccid, plan=plan.code, currency=WALLET_CURRENCY
+        )
+    except TulparError:
+        return None
+
+
+def _promotion(quote: pricing.Quote) -> menu.Promotion | None:
+    if quote.offer is None:
+        return None
+    terms = quote.offer.terms
+    return menu.Promotion(
+        names=quote.offer.names,
+        discount=Money(terms.discount_minor, quote.price.currency),
+        bonus_data_bytes=terms.bonus_data_bytes,
+        bonus_days=terms.bonus_days,
     )
 
 

@@ -67,6 +67,19 @@ class PlanOffer:
 
 
 @dataclass(frozen=True, slots=True)
+class Promotion:
+    """The promotion the renewal gets (automatic), as the confirmation tells it."""
+
+    names: Mapping[str, str]
+    discount: Money
+    bonus_data_bytes: int = 0
+    bonus_days: int = 0
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or self.names.get("en") or ""
+
+
+@dataclass(frozen=True, slots=True)
 class Offer:
     """One plan's quote for this card, as the confirmation shows it."""
 
@@ -75,12 +88,20 @@ class Offer:
     carried_over: Amounts
     forfeited: Amounts
     wallet: Money
+    promotion: Promotion | None = None
+
+    @property
+    def price(self) -> Money:
+        """What is paid: the plan's price less the promotion's discount."""
+        if self.promotion is None:
+            return self.plan.price
+        return self.plan.price - self.promotion.discount
 
     @property
     def wallet_covers(self) -> bool:
         return (
-            self.wallet.currency == self.plan.price.currency
-            and self.wallet.amount_minor >= self.plan.price.amount_minor
+            self.wallet.currency == self.price.currency
+            and self.wallet.amount_minor >= self.price.amount_minor
         )
 
 
@@ -304,7 +325,7 @@ def _plan_list(state: PlanList, plans: Sequence[PlanOffer], language: str) -> Sc
 
 def _confirm(state: Confirm, offer: Offer, language: str) -> Screen:
     t, shown = texts.translator(language), formatter_for(language)
-    price = shown.money(*_money(offer.plan.price), compact=True)
+    price = shown.money(*_money(offer.price), compact=True)
     wallet = shown.money(*_money(offer.wallet), compact=True)
     body = [
         offer.plan.name(language),
@@ -312,6 +333,8 @@ def _confirm(state: Confirm, offer: Offer, language: str) -> Screen:
             price=price, time=shown.local_time(offer.validity_ends_at)
         ),
     ]
+    if offer.promotion is not None:
+        body.append(_promotion(offer.promotion, t))
     if offer.carried_over.any:
         body.append(t("Carried over: {amounts}").format(amounts=_listed(offer.carried_over, t)))
     if offer.forfeited.any:
@@ -363,6 +386,22 @@ def _amounts(amounts: Amounts, language: str) -> dict[str, str]:
         else shown.minutes(amounts.voice_seconds),
         "sms": unlimited if amounts.sms_count is None else str(amounts.sms_count),
     }
+
+
+def _promotion(promotion: Promotion, t: texts.Translate) -> str:
+    """``Promotion Early bird: -500 KZT, +1 GB, +2 days``."""
+    shown = formatter_for(t.language)
+    gifts = []
+    if promotion.discount.amount_minor:
+        gifts.append("-" + shown.money(*_money(promotion.discount), compact=True))
+    if promotion.bonus_data_bytes:
+        gifts.append("+" + shown.data(promotion.bonus_data_bytes))
+    if promotion.bonus_days:
+        gifts.append(t("+{days} days").format(days=promotion.bonus_days))
+    separator = texts.LIST_SEPARATOR.get(t.language, ", ")
+    return t("Promotion {name}: {gifts}").format(
+        name=promotion.name(t.language), gifts=separator.join(gifts)
+    )
 
 
 def _listed(amounts: Amounts, t: texts.Translate) -> str:
