@@ -3,7 +3,10 @@
 A list is read newest first by a key that only grows — ``(created_at, id)`` or a day — and a
 page asks for the rows *after* the last one shown (``WHERE key < :position``), never an
 OFFSET: rows inserted while a client walks the pages land before its position, so the walk
-sees every row that existed when it started exactly once, with no duplicate and no gap.
+sees every row that existed when it started exactly once, with no duplicate and no gap. (One
+limit of keying on ``created_at``: PostgreSQL's ``now()`` is the inserting transaction's
+start, so a row whose transaction began before a page was read but committed after it can
+fall behind that walk's position; the walk misses it, the next one sees it.)
 
 A cursor is ``base64url(JSON position) . base64url(HMAC tag)``. The tag covers the position
 and the list's *scope* (which list, whose, with which filters), so a cursor that was edited,
