@@ -18,10 +18,9 @@ from tulpar.catalog import service as catalog_service
 from tulpar.counter import days, fiscal, lookup
 from tulpar.counter import receipts as counter_receipts
 from tulpar.errors import InvalidInputError, TulparError
-from tulpar.fulfilment import store_sale
+from tulpar.fulfilment import pricing, store_sale
 from tulpar.kit.session import DbSession
 from tulpar.models import Channel
-from tulpar.order import checkout as order_checkout
 from tulpar.receipt import documents
 from tulpar.web.staff.pages import StaffPageRoute, redirect
 from tulpar.web.staff.session import StaffPage, require_staff_form, require_staff_page
@@ -66,7 +65,7 @@ def card_page(card_id: Id, request: Request, session: DbSession, page: Seller) -
     offers = []
     for plan in catalog_service.sellable_plans(session, channel=Channel.store):
         try:
-            quote = order_checkout.quote(
+            quote = pricing.quote(
                 session, page.caller, card=found.card.iccid, plan=plan.code, currency="KZT"
             )
         except TulparError:
@@ -93,6 +92,7 @@ def sell(
     amount: Field = "",
     method: Field = "",
     terminal_reference: Field = "",
+    promo_code: Field = "",
 ) -> Response:
     found = lookup.view_card(session, page.caller, card_id)
     top_up = None
@@ -111,6 +111,7 @@ def sell(
             method=method,
             terminal_reference=terminal_reference or None,
             idempotency_key=idempotency_key,
+            promo_code=promo_code.strip() or None,
         )
     except TulparError:
         # A refused sale leaves nothing behind (the page's lookup audit included): the error
