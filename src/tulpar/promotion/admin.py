@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -68,9 +68,9 @@ class PromotionDefinition:
         """The definition normalised (upper-case code, trimmed names), or
         ``PromotionInvalidError`` naming the field that is wrong."""
         names = {language: (self.names.get(language) or "").strip() for language in LANGUAGES}
-        for language, name in names.items():
+        for name in names.values():
             if not name or len(name) > MAX_NAME:
-                _invalid("names", f"A name in {language} of 1 to {MAX_NAME} characters")
+                _invalid("names", "Every language needs a name of 1 to 80 characters")
         code = normal_code(self.code) if self.code and self.code.strip() else None
         if code is not None and not CODE_PATTERN.match(code):
             _invalid("code", "A code has 3 to 32 letters, digits, - or _")
@@ -105,11 +105,17 @@ class PromotionDefinition:
                 "names": names,
                 "code": code,
                 "effect_value": effect_value,
+                "starts_at": _utc(self.starts_at),
+                "ends_at": _utc(self.ends_at),
                 "plan_codes": None
                 if self.plan_codes is None
                 else sorted({p.strip().upper() for p in self.plan_codes}),
             }
         )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
 
 
 def _invalid(field: str, detail: str) -> None:
@@ -192,7 +198,7 @@ def snapshot(promotion: Promotion) -> dict[str, Any]:
     for name in [*(f.name for f in fields(PromotionDefinition)), "active"]:
         value = getattr(promotion, name)
         if isinstance(value, datetime):
-            value = value.isoformat()
+            value = value.astimezone(UTC).isoformat()
         elif isinstance(value, DiscountKind):
             value = value.value
         values[name] = value
@@ -217,4 +223,4 @@ def _ensure_code_free(session: Session, code: str | None, *, promotion_id: int |
         return
     holder = repository.by_code(session, code)
     if holder is not None and holder.id != promotion_id:
-        raise PromotionCodeTakenError(f"The code {code} is already used", field="code")
+        raise PromotionCodeTakenError(field="code")
