@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tulpar.models import ApiKey, Partner
@@ -15,14 +17,33 @@ def add(session: Session, row: Partner | ApiKey) -> None:
     session.flush()
 
 
-def active_key_with_partner(session: Session, prefix: str) -> tuple[ApiKey, Partner] | None:
-    query = (
-        select(ApiKey, Partner)
-        .join(Partner, Partner.id == ApiKey.partner_id)
-        .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+class ActiveKey(NamedTuple):
+    """What checking a presented key needs, read as plain columns: every API request does
+    this, and loading the two ORM entities cost more than the statement itself."""
+
+    secret_sha256: str
+    scopes: list[str]
+    partner_id: int
+    partner_name: str
+    requests_per_minute: int | None
+
+
+_ACTIVE_KEY = (
+    select(
+        ApiKey.secret_sha256,
+        ApiKey.scopes,
+        Partner.id,
+        Partner.name,
+        Partner.requests_per_minute,
     )
-    row = session.execute(query).one_or_none()
-    return None if row is None else (row[0], row[1])
+    .join(Partner, Partner.id == ApiKey.partner_id)
+    .where(ApiKey.prefix == bindparam("prefix"), ApiKey.revoked_at.is_(None))
+)
+
+
+def active_key(session: Session, prefix: str) -> ActiveKey | None:
+    row = session.execute(_ACTIVE_KEY, {"prefix": prefix}).one_or_none()
+    return None if row is None else ActiveKey(*row)
 
 
 def partner_name(session: Session, partner_id: int) -> str:

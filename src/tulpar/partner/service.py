@@ -72,19 +72,18 @@ def authenticate(
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise UnauthorizedError()
-    found = repository.active_key_with_partner(session, parts[1])
-    if found is None:
+    key = repository.active_key(session, parts[1])
+    if key is None:
         raise UnauthorizedError()
-    key, partner = found
     if not hmac.compare_digest(key.secret_sha256, _digest(parts[2])):
         raise UnauthorizedError()
     if scope is not None and scope not in key.scopes:
         raise ForbiddenError(f"This key lacks the {scope!r} scope")
     return PartnerIdentity(
-        partner_id=partner.id,
-        name=partner.name,
+        partner_id=key.partner_id,
+        name=key.partner_name,
         scopes=frozenset(key.scopes),
-        requests_per_minute=partner.requests_per_minute,
+        requests_per_minute=key.requests_per_minute,
     )
 
 
