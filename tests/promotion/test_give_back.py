@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card, create_plan
 from tests.promotion.conftest import (
@@ -26,6 +26,7 @@ from tulpar.models import Card, DiscountKind, OrderState, PromotionRedemption
 from tulpar.order import service as order_service
 from tulpar.payment import refunds as payment_refunds
 from tulpar.promotion import service as promotion_service
+from tulpar.promotion import tasks
 
 
 def _card(session: Session) -> Card:
@@ -138,3 +139,21 @@ def test_an_order_without_a_promotion_has_nothing_to_give_back(session: Session)
     pay(session, placed)
     assert promotion_service.release(session, placed.order.id) is False
     assert promotion_service.redeem(session, placed.order.id) is False
+
+
+def test_the_minutely_job_gives_back_what_expired_orders_held(
+    committed: sessionmaker[Session],
+) -> None:
+    with committed() as session:
+        promotion = create_promotion(session, code="ONE", total_limit=1)
+        order_id = place(session, _card(session), "P", promo_code="ONE").order.id
+        session.commit()
+        assert expire_unpaid(session) == 1
+        session.commit()
+
+    tasks.release_lapsed(timestamp=0)
+    tasks.release_lapsed(timestamp=0)  # nothing left the second time
+
+    with committed() as session:
+        assert redemptions(session, promotion.id) == [(order_id, "released", 350_00)]
+        assert counters(session, promotion.id) == (0, 0)

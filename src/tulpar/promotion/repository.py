@@ -153,6 +153,20 @@ _RELEASE_LAPSED = text(
 )
 
 
+_WITH_LAPSED = text(
+    """
+    SELECT DISTINCT r.promotion_id FROM promotion_redemptions r JOIN orders o ON o.id = r.order_id
+    WHERE r.state IN ('held', 'redeemed') AND o.state IN ('expired', 'refunded')
+    ORDER BY r.promotion_id
+    """
+)
+
+
+def with_lapsed(session: Session) -> list[int]:
+    """The promotions that have redemptions to give back, by id."""
+    return [int(promotion_id) for promotion_id in session.scalars(_WITH_LAPSED)]
+
+
 def release_lapsed(session: Session, *, now: datetime, promotion_id: int | None) -> int:
     rows = session.execute(_RELEASE_LAPSED, {"now": now, "promotion_id": promotion_id})
     return sum(int(row.released) for row in rows)

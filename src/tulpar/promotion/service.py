@@ -161,9 +161,11 @@ def release_lapsed(session: Session, *, now: datetime) -> int:
     """Give back every redemption whose order expired unpaid or was refunded (the periodic
     sweep; placing an order also does it for the promotions it reads)."""
     released = 0
-    for promotion in repository.all_promotions(session):
-        repository.lock(session, [promotion.id])
-        released += repository.release_lapsed(session, now=now, promotion_id=promotion.id)
+    # One promotion at a time, its row locked first, in id order: the order placements take
+    # their locks in (promotion row, then redemptions).
+    for promotion_id in repository.with_lapsed(session):
+        repository.lock(session, [promotion_id])
+        released += repository.release_lapsed(session, now=now, promotion_id=promotion_id)
     return released
 
 
