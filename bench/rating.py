@@ -162,7 +162,16 @@ def main() -> None:
             f"{done.batch_size:>10,}  {done.engine_rate:>12,.0f}  {done.baseline_rate:>14,.0f}"
             f"  {done.ratio:>5.2f}  {done.median_turn_ratio:>6.2f}"
         )
-    print("(ratio engine/baseline, target ≥ 0.50; median: of the per-turn ratios)")
+    print(
+        "(ratio engine/baseline, target ≥ 0.50 at small batches, ≥ 0.60 at 10,000;"
+        " median: of the per-turn ratios)"
+    )
+
+
+def target_ratio(batch_size: int) -> float:
+    """What the engine should reach against the baseline: the fixed cost of a batch weighs
+    more on small ones."""
+    return 0.6 if batch_size >= 10_000 else 0.5
 
 
 def run(options: argparse.Namespace, batch_size: int) -> Run:
@@ -265,7 +274,10 @@ def run(options: argparse.Namespace, batch_size: int) -> Run:
         f"baseline: {done.baseline_rate:10,.0f} records/s ({baseline_seconds:.1f} s;"
         f" {counts[4]:,} stored)"
     )
-    print(f"ratio engine/baseline: {done.ratio:.2f} (target ≥ 0.50) at batches of {batch_size:,}")
+    print(
+        f"ratio engine/baseline: {done.ratio:.2f} (target ≥ {target_ratio(batch_size):.2f})"
+        f" at batches of {batch_size:,}"
+    )
     # Robust to other load on the machine: each turn compares both sides run back to back.
     print(f"median ratio over {len(turn_ratios)} turns: {done.median_turn_ratio:.2f}")
     return done
