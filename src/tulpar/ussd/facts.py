@@ -16,7 +16,7 @@ from tulpar.errors import TulparError
 from tulpar.fulfilment import pricing
 from tulpar.models import Card, CardState, Channel, PaymentProviderName, Plan
 from tulpar.money import Money
-from tulpar.ussd import menu
+from tulpar.ussd import links, menu
 from tulpar.wallet import service as wallet_service
 from tulpar.wallet.service import WALLET_CURRENCY
 
@@ -92,13 +92,13 @@ def offer(session: Session, card: Card, code: str) -> menu.Offer | None:
 def _with_promotion(
     session: Session, card: Card, plan: Plan, wallet: Money
 ) -> pricing.Quote | None:
-    """The quote with the best automatic promotion: paid from the wallet when it covers the
-    promoted price (so a wallet-only promotion counts), else through the payment link."""
-    caller = auth_service.traveller(card.id, channel=Channel.ussd)
+    """The quote with the best automatic promotion, as the order will be placed: from the
+    wallet on this channel when the wallet covers the promoted price (so a wallet-only
+    promotion counts), else as the payment link places it (web channel, sandbox page)."""
     try:
         by_wallet = pricing.quote(
             session,
-            caller,
+            auth_service.traveller(card.id, channel=Channel.ussd),
             card=card.iccid,
             plan=plan.code,
             currency=WALLET_CURRENCY,
@@ -107,7 +107,12 @@ def _with_promotion(
         if wallet.amount_minor >= by_wallet.price.amount_minor:
             return by_wallet
         return pricing.quote(
-            session, caller, card=card.iccid, plan=plan.code, currency=WALLET_CURRENCY
+            session,
+            auth_service.traveller(card.id, channel=links.CHECKOUT_CHANNEL),
+            card=card.iccid,
+            plan=plan.code,
+            currency=WALLET_CURRENCY,
+            payment_method=links.CHECKOUT_PROVIDER.value,
         )
     except TulparError:
         return None

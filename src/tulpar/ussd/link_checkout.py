@@ -14,7 +14,7 @@ from tulpar.card import service as card_service
 from tulpar.errors import CardNotFoundError, TulparError
 from tulpar.fulfilment import checkout
 from tulpar.idempotency import service as idempotency
-from tulpar.models import Channel, OrderKind, PaymentProviderName
+from tulpar.models import OrderKind
 from tulpar.ussd import links
 from tulpar.wallet.service import WALLET_CURRENCY
 
@@ -40,7 +40,7 @@ def open_link(session: Session, token: str) -> LinkOpened | LinkRefused:
         return LinkRefused(410, expired.code, _language(session, expired.link.card_id))
     except links.PaymentLinkInvalidError as invalid:
         return LinkRefused(400, invalid.code, None)
-    caller = auth_service.traveller(link.card_id, channel=Channel.web)
+    caller = auth_service.traveller(link.card_id, channel=links.CHECKOUT_CHANNEL)
     language = _language(session, link.card_id)
     try:
         # Everything or nothing: a refused checkout must not leave its idempotency key taken.
@@ -65,7 +65,7 @@ def open_link(session: Session, token: str) -> LinkOpened | LinkRefused:
                     plan=link.plan,
                     amount_minor=None,
                     currency=WALLET_CURRENCY,
-                    payment_provider=PaymentProviderName.sandbox,
+                    payment_provider=links.CHECKOUT_PROVIDER,
                     promo_code=None,
                 ),
             )

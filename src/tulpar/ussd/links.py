@@ -14,10 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 from tulpar.config import get_settings
 from tulpar.errors import TulparError
+from tulpar.models import Channel, PaymentProviderName
 
 # The SMS (template ``ussd_payment_link``) and the END screen say "15 minutes".
 LINK_LIFETIME = timedelta(minutes=15)
 LINK_PATH = "/pay/link/"
+# How an opened link places its order (link_checkout), which the USSD quote prices the same.
+CHECKOUT_CHANNEL = Channel.web
+CHECKOUT_PROVIDER = PaymentProviderName.sandbox
 _PURPOSE = b"tulpar-ussd-payment-link"
 _SIGNATURE_BYTES = 12  # 96 bits: ample for a link that lives 15 minutes
 _PLACEHOLDER_SECRETS = frozenset({"", "change-me-payment-link-secret", "change-me", "secret"})
