@@ -115,3 +115,14 @@ def test_a_budget_holds_under_concurrency(connections: sessionmaker[Session]) ->
     assert _redeemed(connections, promotion_id) == (10, 10, 20)
     with connections() as session:
         assert counters(session, promotion_id) == (10, 3_500_00)
+
+
+def test_ten_parallel_orders_of_one_card_get_a_once_per_card_promotion_once(
+    connections: sessionmaker[Session],
+) -> None:
+    (card_id,), promotion_id = _seed(connections, cards=1, per_card_limit=1)
+
+    outcomes = _place_at_once(connections, [card_id] * 10, code=None)
+
+    assert outcomes == ["placed"] * 10
+    assert _redeemed(connections, promotion_id) == (1, 1, 10)
