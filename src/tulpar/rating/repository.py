@@ -72,7 +72,7 @@ _TEMP_TABLES_MADE = "tulpar.rating.temp_tables_made"
 
 @event.listens_for(Engine, "commit")
 def _temp_tables_kept(connection: Connection) -> None:
-    if connection.info.get(_TEMP_TABLES_MADE) is False:
+    if not connection.invalidated and connection.info.get(_TEMP_TABLES_MADE) is False:
         connection.info[_TEMP_TABLES_MADE] = True
 
 
@@ -80,6 +80,9 @@ def _temp_tables_kept(connection: Connection) -> None:
 @event.listens_for(Engine, "rollback_savepoint")
 def _temp_tables_maybe_lost(connection: Connection, *_: object) -> None:
     # A savepoint rolled back may have been begun before they were made: assume the worst.
+    # (A connection that died has no info to read, and its replacement starts with none.)
+    if connection.invalidated:
+        return
     if connection.info.get(_TEMP_TABLES_MADE) is False:
         del connection.info[_TEMP_TABLES_MADE]
 
