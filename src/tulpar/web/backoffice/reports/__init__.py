@@ -1,7 +1,5 @@
-"""Back office: reports (admin pages on the staff layout)."""
+"""Back office: reports (admin and support pages on the staff layout)."""
 
-from fastapi import APIRouter
-
-router = APIRouter(include_in_schema=False)
+from tulpar.web.backoffice.reports.pages import router
 
 __all__ = ["router"]
