@@ -183,3 +183,14 @@ def test_pages_answer_a_clerk_403_and_a_bad_range_422(client: TestClient, sessio
     assert client.get("/backoffice/reports").status_code == 200
     assert client.get("/backoffice/reports/sms").status_code == 200
     assert client.get("/backoffice/reports/sms?from=2026-11-05&until=2026-11-01").status_code == 422
+
+
+def test_the_page_reads_in_the_staff_users_language(client: TestClient, session: Session) -> None:
+    reader = signed_in(session, "support")
+    reader.user.language = "ru"
+    session.flush()
+    client.cookies.set(COOKIE, reader.token)
+    page = client.get("/backoffice/reports/sms")
+    assert page.status_code == 200
+    assert "SMS по провайдерам" in page.text
+    assert "доставлено" in page.text
