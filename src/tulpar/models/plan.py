@@ -24,7 +24,11 @@ class Channel(enum.StrEnum):
 
 
 class Plan(Base):
-    """A sellable product. An allowance column that is NULL means unlimited."""
+    """A sellable product. An allowance column that is NULL means unlimited.
+
+    A retired plan (``retired_at``) is sold nowhere again: retiring also closes its sale
+    window, which every channel already checks, and the database holds that to be so. It
+    is never deleted once sold (orders and bundles keep their foreign keys to it)."""
 
     __tablename__ = "plans"
     __table_args__ = (
@@ -34,6 +38,18 @@ class Plan(Base):
         CheckConstraint("sms_count IS NULL OR sms_count >= 0", name="sms_non_negative"),
         CheckConstraint(
             "names ?& array['zh-Hans', 'ru', 'kk', 'en']", name="names_in_all_languages"
+        ),
+        CheckConstraint(
+            "sellable_from IS NULL OR sellable_until IS NULL OR sellable_from <= sellable_until",
+            name="window_ordered",
+        ),
+        CheckConstraint(
+            "retired_at IS NULL OR (sellable_until IS NOT NULL AND sellable_until <= retired_at)",
+            name="retired_not_on_sale",
+        ),
+        CheckConstraint(
+            "channels <@ ARRAY['web', 'ussd', 'sms', 'store', 'api']::varchar(8)[]",
+            name="channels_known",
         ),
     )
 
@@ -51,6 +67,7 @@ class Plan(Base):
         str_enum(RenewalPolicy, "renewal_policy"), default=RenewalPolicy.extend
     )
     rollover: Mapped[bool] = mapped_column(default=False)
+    retired_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at_column()
 
     prices: Mapped[list[PlanPrice]] = relationship(
