@@ -18,6 +18,7 @@ from tulpar.api import (
     partner_lists,
     quotes,
     usage,
+    webhook_endpoints,
 )
 from tulpar.api import metrics as metrics_api
 from tulpar.api import sms as sms_api
@@ -79,6 +80,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     app.include_router(orders.router)
     app.include_router(partner_lists.router)
     app.include_router(quotes.router)
+    webhook_endpoints.install(app)  # /v1/webhook-endpoints and the webhooks' documentation
     if get_settings().sandbox_enabled:  # never in production
         app.include_router(sandbox_pay.router)
     app.include_router(traveller_router)

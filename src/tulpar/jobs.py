@@ -32,6 +32,7 @@ TASK_MODULES = [
     "tulpar.payment.tasks",
     "tulpar.fulfilment.tasks",
     "tulpar.counter.tasks",
+    "tulpar.partner_webhook.tasks",
     "tulpar.job_recovery",
 ]
 

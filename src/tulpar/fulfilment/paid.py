@@ -16,6 +16,7 @@ from tulpar.money import Money
 from tulpar.notification import service as notification_service
 from tulpar.order import service as order_service
 from tulpar.order.moves import OrderMove
+from tulpar.partner_webhook import service as partner_webhook_service
 from tulpar.provisioning import service as provisioning_service
 from tulpar.provisioning.service import PlannedCall
 from tulpar.provisioning.settlement import card_lock
@@ -95,3 +96,4 @@ def _complete_topup(session: Session, order: Order) -> None:
         payment_method=order.payment_provider,
         currency=order.currency,
     )
+    partner_webhook_service.record_order_event(session, order.id, "completed")

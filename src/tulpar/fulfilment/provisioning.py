@@ -18,6 +18,7 @@ from tulpar.models import LedgerCause, Order, OrderKind, OrderState, TicketKind
 from tulpar.notification import service as notification_service
 from tulpar.order import service as order_service
 from tulpar.order.moves import OrderMove
+from tulpar.partner_webhook import service as partner_webhook_service
 from tulpar.payment import service as payment_service
 from tulpar.provisioning import service as provisioning_service
 from tulpar.provisioning.service import PlannedCall
@@ -139,6 +140,7 @@ def _completed(session: Session, settlement: Settlement) -> Settled:
         payment_method=order.payment_provider,
         currency=order.currency,
     )
+    partner_webhook_service.record_order_event(session, order.id, "completed")
     return Settled.completed
 
 
@@ -179,4 +181,5 @@ def _failed(session: Session, settlement: Settlement) -> Settled:
         f" {'refund requested' if refund_requested else 'nothing to refund'}",
         opened_by=ACTOR,
     )
+    partner_webhook_service.record_order_event(session, order.id, "provisioning_failed")
     return Settled.failed

@@ -21,6 +21,7 @@ from tulpar.money import Money
 from tulpar.notification import service as notification_service
 from tulpar.order import service as order_service
 from tulpar.order.moves import OrderMove
+from tulpar.partner_webhook import service as partner_webhook_service
 from tulpar.payment import repository as payment_repository
 from tulpar.payment.refunds import REFUND_TASK, RefundOutcome, RefundReport
 
@@ -53,6 +54,7 @@ def on_refund(session: Session, report: RefundReport) -> str:
             if refunded:
                 # Its promotion's redemption goes back to the promotion.
                 pricing.give_back(session, report.order_id)
+                partner_webhook_service.record_order_event(session, report.order_id, "refunded")
         return f"refund {report.refund_id} succeeded"
     if report.outcome is RefundOutcome.pending:
         return f"refund {report.refund_id} pending"

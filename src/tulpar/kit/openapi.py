@@ -69,6 +69,7 @@ def install(app: FastAPI) -> None:
                     summary=app.summary,
                     description=app.description,
                     routes=app.routes,
+                    webhooks=app.webhooks.routes,
                 )
             )
         return app.openapi_schema

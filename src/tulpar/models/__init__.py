@@ -19,6 +19,14 @@ from tulpar.models.notification import Notification, NotificationState
 from tulpar.models.order import Order, OrderEvent, OrderKind, OrderState
 from tulpar.models.otp import OtpChallenge, TravellerToken
 from tulpar.models.partner import ApiKey, Partner
+from tulpar.models.partner_webhook import (
+    WEBHOOK_EVENT_TYPES,
+    PartnerWebhookAttempt,
+    PartnerWebhookDelivery,
+    PartnerWebhookEndpoint,
+    PartnerWebhookEvent,
+    WebhookDeliveryState,
+)
 from tulpar.models.payment import (
     Payment,
     PaymentProviderName,
@@ -62,6 +70,7 @@ from tulpar.models.wallet import Wallet
 
 __all__ = [
     "LANGUAGES",
+    "WEBHOOK_EVENT_TYPES",
     "ApiKey",
     "AuditEntry",
     "Base",
@@ -91,6 +100,10 @@ __all__ = [
     "OrderState",
     "OtpChallenge",
     "Partner",
+    "PartnerWebhookAttempt",
+    "PartnerWebhookDelivery",
+    "PartnerWebhookEndpoint",
+    "PartnerWebhookEvent",
     "Payment",
     "PaymentProviderName",
     "PaymentState",
@@ -126,4 +139,5 @@ __all__ = [
     "UsageThresholdEvent",
     "UssdSession",
     "Wallet",
+    "WebhookDeliveryState",
 ]
