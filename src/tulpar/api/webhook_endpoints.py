@@ -250,6 +250,8 @@ def _document_webhook(app: FastAPI, name: str, body_model: type[BaseModel]) -> N
     ) -> None:
         """Documentation only: what a partner's endpoint receives."""
 
+    # The module's annotations are strings (postponed); FastAPI must see the model itself.
+    receiver.__annotations__["body"] = body_model
     app.webhooks.post(
         name,
         summary=name,
