@@ -119,9 +119,27 @@ def log_format(settings: Settings) -> str:
     return "json" if settings.environment == "production" else "console"
 
 
+class _StderrHandler(logging.StreamHandler[Any]):
+    """Writes to whatever ``sys.stderr`` is when a line is logged, not when the handler was
+    made: a test runner or the embedded smoke run swaps standard error and closes the old one,
+    and a handler holding it would print "I/O operation on closed file" at exit."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+    def flush(self) -> None:
+        self.stream = sys.stderr
+        super().flush()
+
+
 def configure_logging(settings: Settings, *, stream: Any = None) -> None:
     """Send every log line, ours and the libraries', through structlog's processors to
-    ``stream`` (standard error). Safe to call again (the last call wins)."""
+    ``stream`` (default: standard error as it is at each write). Safe to call again (the last
+    call wins)."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -154,7 +172,9 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.Handler = (
+        logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    )
     handler.setFormatter(formatter)
     handler.set_name("tulpar")
     root = logging.getLogger()
