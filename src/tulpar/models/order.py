@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,6 +39,12 @@ class Order(Base):
         CheckConstraint("discount_minor >= 0", name="discount_non_negative"),
         Index("ix_orders_card_id_created_at", "card_id", "created_at"),
         Index("ix_orders_state_payable_until", "state", "payable_until"),
+        Index(
+            "ix_orders_partner_id_created_at_id",
+            "partner_id",
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
     )
 
     id: Mapped[int] = identity_pk()
