@@ -22,7 +22,8 @@ SAMPLES = 120  # per side, interleaved
 WARM_UP = 10  # pairs not counted: first requests compile templates and warm caches
 # |z| above 3 happens by chance about 3 times in 1,000 when the two sides do not differ.
 MAX_Z = 3.0
-# The work alone (no floor): the decoy keeps the two sides within this of each other. Main
+# The work alone (no floor): the decoy keeps the pairs' median difference within this share
+# of the median time. Main
 # before the decoy: median 12.5 ms known against 9.4 ms unknown, a 33 % gap (z = 6.65).
 MAX_WORK_MEDIAN_GAP = 0.15
 
@@ -94,9 +95,16 @@ def test_the_work_for_an_unknown_card_is_close_to_a_real_ones(
     with TestClient(create_app(session_factory)) as client:
         known_times, unknown_times = _timings(client, session)
 
-    known_median, unknown_median = _median(known_times), _median(unknown_times)
-    gap = abs(known_median - unknown_median) / max(known_median, unknown_median)
-    assert gap < MAX_WORK_MEDIAN_GAP, _summary(known_times, unknown_times)
+    # Paired: the two requests of a pair ran back to back, under the same load, so the
+    # median of their differences is robust to the load bursts of a shared machine (a
+    # median of each side alone moved by 18 % under a parallel suite with z = 1).
+    differences = [
+        known - unknown for known, unknown in zip(known_times, unknown_times, strict=True)
+    ]
+    gap = abs(_median(differences)) / _median(known_times + unknown_times)
+    assert gap < MAX_WORK_MEDIAN_GAP, f"paired gap {gap:.0%}; " + _summary(
+        known_times, unknown_times
+    )
 
 
 def _median(times: list[float]) -> float:
