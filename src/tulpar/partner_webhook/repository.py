@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, select, text, update
+from sqlalchemy.orm import Session, aliased
 
 from tulpar.models import (
     Partner,
@@ -245,10 +245,53 @@ def next_attempt_number(session: Session, delivery_id: int) -> int:
     return int(numbers.first() or 0) + 1
 
 
+# What an event's line in the delivery log says, from the newest delivery to each endpoint
+# (a failure that a replay then delivered reads as delivered), the first of these found.
+STATE_PRIORITY = (
+    WebhookDeliveryState.pending,
+    WebhookDeliveryState.failed,
+    WebhookDeliveryState.delivered,
+    WebhookDeliveryState.cancelled,
+)
+NO_DELIVERY = "none"
+
+
+def _newest_delivery_in(states: Sequence[WebhookDeliveryState]) -> ColumnElement[bool]:
+    """The event has an endpoint whose newest delivery of it is in one of ``states``."""
+    latest, newer = aliased(PartnerWebhookDelivery), aliased(PartnerWebhookDelivery)
+    return exists().where(
+        latest.event_id == PartnerWebhookEvent.id,
+        latest.state.in_(states),
+        ~exists().where(
+            newer.event_id == latest.event_id,
+            newer.endpoint_id == latest.endpoint_id,
+            newer.id > latest.id,
+        ),
+    )
+
+
+def _in_state(state: str) -> ColumnElement[bool]:
+    if state == NO_DELIVERY:
+        return ~exists().where(PartnerWebhookDelivery.event_id == PartnerWebhookEvent.id)
+    wanted = WebhookDeliveryState(state)
+    outranking = STATE_PRIORITY[: STATE_PRIORITY.index(wanted)]
+    condition = _newest_delivery_in([wanted])
+    if outranking:
+        condition = condition & ~_newest_delivery_in(outranking)
+    return condition
+
+
 def recent_events(
-    session: Session, *, partner_id: int | None, event_type: str | None, limit: int
+    session: Session,
+    *,
+    partner_id: int | None,
+    event_type: str | None,
+    limit: int,
+    state: str | None = None,
+    before_id: int | None = None,
 ) -> list[tuple[PartnerWebhookEvent, str]]:
-    """Newest events first, with their partner's name."""
+    """Newest events first (those older than ``before_id``, when given), with their
+    partner's name; ``state`` as :data:`STATE_PRIORITY` reads it, or :data:`NO_DELIVERY`."""
     query = (
         select(PartnerWebhookEvent, Partner.name)
         .join(Partner, Partner.id == PartnerWebhookEvent.partner_id)
@@ -259,7 +302,32 @@ def recent_events(
         query = query.where(PartnerWebhookEvent.partner_id == partner_id)
     if event_type is not None:
         query = query.where(PartnerWebhookEvent.type == event_type)
+    if state is not None:
+        query = query.where(_in_state(state))
+    if before_id is not None:
+        query = query.where(PartnerWebhookEvent.id < before_id)
     return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def lock_event(session: Session, event_id: int) -> PartnerWebhookEvent | None:
+    """The event, locked until the transaction ends: replays of one event go one at a time."""
+    return session.scalars(
+        select(PartnerWebhookEvent)
+        .where(PartnerWebhookEvent.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def endpoints_with_pending(session: Session, event_id: int) -> set[int]:
+    """The endpoints that still have a delivery of the event on its way."""
+    rows = session.scalars(
+        select(PartnerWebhookDelivery.endpoint_id).where(
+            PartnerWebhookDelivery.event_id == event_id,
+            PartnerWebhookDelivery.state == WebhookDeliveryState.pending,
+        )
+    )
+    return {int(endpoint_id) for endpoint_id in rows}
 
 
 def deliveries_of(session: Session, event_ids: Sequence[int]) -> list[PartnerWebhookDelivery]:

@@ -8,6 +8,7 @@ nobody else ever gets them."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +27,7 @@ from tulpar.models import (
     WebhookDeliveryState,
 )
 from tulpar.partner_webhook import queue, repository
+from tulpar.partner_webhook.delivery import body_of
 
 # Order states whose reaching is an event, and its type.
 ORDER_EVENT_TYPES = {
@@ -112,9 +114,15 @@ def queue_due(session: Session, *, now: datetime, limit: int = BATCH_SIZE) -> in
 def replay(session: Session, caller: Caller, event_id: int) -> list[PartnerWebhookDelivery]:
     """Send the event again (same id and body, new deliveries) to each live endpoint of its
     partner that takes its type; behind what is already pending for the card there.
-    Staff with ``webhooks.replay``; audited."""
+    Staff with ``webhooks.replay``; audited.
+
+    Idempotent while a replay is on its way: an endpoint that still has a pending delivery
+    of the event gets no second one (a double click, or a replay of an event still being
+    retried, queues nothing), and an event not dispatched yet is about to be sent anyway.
+    Returns the deliveries created (none in those cases). Replays of one event are
+    serialised by locking its row, so two racing clicks cannot both pass the check."""
     roles.require(caller, "webhooks.replay")
-    event = repository.event(session, event_id)
+    event = repository.lock_event(session, event_id)
     if event is None:
         raise WebhookEventNotFoundError()
     endpoints = [
@@ -124,6 +132,12 @@ def replay(session: Session, caller: Caller, event_id: int) -> list[PartnerWebho
     ]
     if not endpoints:
         raise WebhookReplayImpossibleError()
+    if event.dispatched_at is None:
+        return []
+    on_their_way = repository.endpoints_with_pending(session, event.id)
+    endpoints = [endpoint for endpoint in endpoints if endpoint.id not in on_their_way]
+    if not endpoints:
+        return []
     before = len(repository.deliveries_of(session, [event.id]))
     now = clock.now()
     created = []
@@ -172,17 +186,29 @@ class EventView:
 
     @property
     def state(self) -> str:
-        """delivered / pending / failed / cancelled / none, for a list line."""
-        states = {view.delivery.state for view in self.deliveries}
-        for state in (
-            WebhookDeliveryState.pending,
-            WebhookDeliveryState.failed,
-            WebhookDeliveryState.delivered,
-            WebhookDeliveryState.cancelled,
-        ):
-            if state in states:
+        """pending / failed / delivered / cancelled / none, for a list line: the first of
+        :data:`repository.STATE_PRIORITY` among each endpoint's newest delivery."""
+        newest: dict[int, WebhookDeliveryState] = {}
+        for view in self.deliveries:  # in id order: a later one replaces an earlier one
+            newest[view.delivery.endpoint_id] = view.delivery.state
+        for state in repository.STATE_PRIORITY:
+            if state in newest.values():
                 return state.value
-        return "none"
+        return repository.NO_DELIVERY
+
+    @property
+    def body(self) -> str:
+        """The JSON partners receive, indented for reading."""
+        return json.dumps(json.loads(body_of(self.event)), indent=2, ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    events: list[EventView]
+    older_than: int | None  # the ``before_id`` of the next page; None: this is the last
+
+
+LOG_STATES = (*(state.value for state in repository.STATE_PRIORITY), repository.NO_DELIVERY)
 
 
 def _views(session: Session, events: list[tuple[PartnerWebhookEvent, str]]) -> list[EventView]:
@@ -210,14 +236,27 @@ def delivery_log(
     *,
     partner_id: int | None = None,
     event_type: str | None = None,
+    state: str | None = None,
+    before_id: int | None = None,
     limit: int = 100,
-) -> list[EventView]:
-    """The newest events with their deliveries and each attempt's answer."""
+) -> LogPage:
+    """The newest events (older than ``before_id``, when given) with their deliveries and
+    each attempt's answer; ``state`` one of :data:`LOG_STATES`."""
     roles.require(caller, "webhooks.view")
+    if state is not None and state not in LOG_STATES:
+        raise ValueError(f"no delivery log state {state!r}")
+    limit = max(1, min(limit, 500))
     events = repository.recent_events(
-        session, partner_id=partner_id, event_type=event_type, limit=max(1, min(limit, 500))
+        session,
+        partner_id=partner_id,
+        event_type=event_type,
+        state=state,
+        before_id=before_id,
+        limit=limit + 1,
     )
-    return _views(session, events)
+    shown = events[:limit]
+    older_than = shown[-1][0].id if len(events) > limit else None
+    return LogPage(_views(session, shown), older_than)
 
 
 def event_detail(session: Session, caller: Caller, event_id: int) -> EventView:
