@@ -76,6 +76,7 @@ def apply_plan(
 
     bundle = _new_bundle(card, plan, starts_at=decided.starts_at, expires_at=decided.expires_at)
     bundle.order_id = order_id
+    bundle.replaced_validity_ends_at = card.validity_ends_at
     if decided.starts_at > now:
         bundle.state = BundleState.scheduled
     repository.add(session, bundle)

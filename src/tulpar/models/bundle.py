@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index
+from sqlalchemy import CheckConstraint, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tulpar.models.base import Base, created_at_column, identity_pk, str_enum
@@ -41,6 +41,12 @@ class Bundle(Base):
             name="sms_remaining_valid",
         ),
         Index("ix_bundles_card_id_expires_at", "card_id", "expires_at"),
+        Index(
+            "ix_bundles_replaced_validity_ends_at",
+            "replaced_validity_ends_at",
+            "card_id",
+            postgresql_where=text("replaced_validity_ends_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = identity_pk()
@@ -59,4 +65,7 @@ class Bundle(Base):
     # occurred_at of the newest usage record rated against this bundle. With the overages it
     # answers the balance's "usage as of" without an index on usage_records (see there).
     last_usage_at: Mapped[datetime | None]
+    # The card's validity end when this plan was applied (NULL: its first plan), the end this
+    # renewal replaced: what the renewal-rate report counts renewals against.
+    replaced_validity_ends_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at_column()

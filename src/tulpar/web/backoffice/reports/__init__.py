@@ -1,5 +1,17 @@
 """Back office: reports (admin and support pages on the staff layout)."""
 
-from tulpar.web.backoffice.reports.pages import router
+from fastapi import APIRouter
+
+from tulpar.web.backoffice.reports import (
+    failures_table,
+    pages,
+    promotions_table,
+    renewals_table,
+    revenue_table,
+)
+
+router = APIRouter()
+for part in (pages, revenue_table, renewals_table, failures_table, promotions_table):
+    router.include_router(part.router)
 
 __all__ = ["router"]

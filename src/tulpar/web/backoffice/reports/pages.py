@@ -4,57 +4,30 @@ Every figure comes from tulpar.reports; this module only lays it out."""
 
 from __future__ import annotations
 
-import csv
-import io
-from pathlib import Path
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi import Request, Response
 
 from tulpar.kit.session import DbSession
-from tulpar.kit.templates import page_environment
 from tulpar.reports import period as report_period
 from tulpar.reports import service
 from tulpar.reports.sms import SmsReport
 from tulpar.web.backoffice.reports.charts import bar_chart
-from tulpar.web.staff import pages as staff_pages
-from tulpar.web.staff.pages import StaffPageRoute
-from tulpar.web.staff.session import CSRF_FIELD, StaffPage, require_staff_page
-from tulpar.web.traveller.pages import finish
-
-TEMPLATES = Path(__file__).parent / "templates"
-router = APIRouter(
-    prefix="/backoffice/reports", route_class=StaffPageRoute, include_in_schema=False
+from tulpar.web.backoffice.reports.layout import (
+    DateField,
+    Reader,
+    UntilField,
+    csv_response,
+    new_router,
+    render,
 )
-Reader = Annotated[StaffPage, Depends(require_staff_page("reports.view"))]
-DateField = Annotated[str | None, Query(alias="from", max_length=10)]
-UntilField = Annotated[str | None, Query(alias="until", max_length=10)]
+
+router = new_router()
 
 SMS_COLUMNS = ("messages", "segments", "sent", "delivered", "failed", "queued")
 
 
-def _render(request: Request, template: str, *, page: StaffPage, **context: Any) -> HTMLResponse:
-    language = staff_pages.staff_language(request, page)
-    environment = page_environment(
-        TEMPLATES, language, shared_dirs=(staff_pages.TEMPLATES, staff_pages.TRAVELLER_TEMPLATES)
-    )
-    html = environment.get_template(template).render(
-        request=request,
-        page=page,
-        caller=page.caller,
-        csrf=page.csrf_token,
-        csrf_field=CSRF_FIELD,
-        **context,
-    )
-    response = HTMLResponse(html, headers=staff_pages.PAGE_HEADERS)
-    finish(request, response)
-    return response
-
-
 @router.get("")
 def index(request: Request, page: Reader) -> Response:
-    return _render(request, "index.html", page=page)
+    return render(request, "index.html", page=page)
 
 
 def sms_rows(report: SmsReport) -> list[list[str]]:
@@ -78,7 +51,7 @@ def sms_page(
     period = report_period.parse(first, last)
     report = service.sms_report(session, page.caller, period)
     chart = bar_chart([(day.isoformat(), figures.messages) for day, figures in report.by_day])
-    return _render(
+    return render(
         request,
         "sms.html",
         page=page,
@@ -95,16 +68,4 @@ def sms_csv(
 ) -> Response:
     period = report_period.parse(first, last)
     report = service.sms_report(session, page.caller, period)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["provider", *SMS_COLUMNS])
-    writer.writerows(sms_rows(report))
-    name = f"sms-{period.first_on.isoformat()}-{period.last_on.isoformat()}.csv"
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_response("sms", period, ["provider", *SMS_COLUMNS], sms_rows(report))

@@ -1,0 +1,108 @@
+"""Failed and refunded orders with their reasons, in one statement.
+
+An order placed in the period counts by the state it is in now: ``payment_failed`` (the
+last attempt was declined), ``expired`` (never paid: abandoned or cancelled by support),
+``provisioning_failed`` (paid, the carrier did not apply it) or ``refunded``. Its reason is
+the one written on the order event that moved it into that state (the provider's decline
+message, the carrier's failure, support's words, or the refund's reason). ``refunded_minor``
+is the money that actually went back (refunds that succeeded), so a requested refund still
+in flight shows as 0."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tulpar.config import get_settings
+from tulpar.reports.period import Period
+
+FAILED_STATES = ("payment_failed", "expired", "provisioning_failed", "refunded")
+
+# The reason is the newest event into the current state, found through
+# ix_order_events_order_id_id for the few failed orders only. GROUPING SETS give the
+# (state, reason) rows, each state's total (ordered after its reasons), the per-day series
+# and the grand total.
+FAILURES = text(
+    """
+    SELECT GROUPING(state) AS no_state_grouping,
+           GROUPING(reason) AS no_reason_grouping,
+           GROUPING(day) AS no_day_grouping,
+           state, reason, currency, day,
+           count(*) AS orders,
+           CAST(sum(amount_minor) AS bigint) AS amount_minor,
+           CAST(sum(refunded_minor) AS bigint) AS refunded_minor
+    FROM (
+        SELECT CAST(o.state AS text) AS state, coalesce(e.reason, '') AS reason, o.currency,
+               (o.created_at AT TIME ZONE :zone)::date AS day, o.amount_minor,
+               coalesce(r.refunded_minor, 0) AS refunded_minor
+        FROM orders AS o
+        LEFT JOIN LATERAL (
+            SELECT oe.reason FROM order_events AS oe
+            WHERE oe.order_id = o.id AND oe.to_state = o.state
+            ORDER BY oe.id DESC
+            LIMIT 1
+        ) AS e ON true
+        LEFT JOIN LATERAL (
+            SELECT sum(rf.amount_minor) AS refunded_minor FROM refunds AS rf
+            WHERE rf.order_id = o.id AND rf.state = 'succeeded'
+        ) AS r ON true
+        WHERE o.state IN ('payment_failed', 'expired', 'provisioning_failed', 'refunded')
+          AND o.created_at >= :starts_at AND o.created_at < :ends_at
+    ) AS failed_orders
+    GROUP BY GROUPING SETS ((state, reason, currency), (state, currency), (day), ())
+    ORDER BY state, currency, no_reason_grouping, reason, day
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FailureFigures:
+    orders: int = 0
+    amount_minor: int = 0
+    refunded_minor: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FailureRow:
+    """``reason`` None is the state's total over all reasons."""
+
+    state: str
+    reason: str | None
+    currency: str
+    figures: FailureFigures
+
+
+@dataclass(frozen=True, slots=True)
+class FailureReport:
+    period: Period
+    rows: list[FailureRow]  # per state and currency: each reason, then the state's total
+    by_day: list[tuple[date, int]]  # failed and refunded orders per day, zeros included
+    total_orders: int
+
+
+def failed_and_refunded(session: Session, period: Period) -> FailureReport:
+    result = session.execute(
+        FAILURES,
+        {
+            "zone": get_settings().local_timezone,
+            "starts_at": period.starts_at,
+            "ends_at": period.ends_at,
+        },
+    ).all()
+    rows: list[FailureRow] = []
+    days: dict[date, int] = {}
+    total_orders = 0
+    for row in result:
+        figures = FailureFigures(row.orders, row.amount_minor, row.refunded_minor)
+        if not row.no_state_grouping:
+            reason = None if row.no_reason_grouping else row.reason
+            rows.append(FailureRow(row.state, reason, row.currency, figures))
+        elif not row.no_day_grouping:
+            days[row.day] = row.orders
+        else:
+            total_orders = row.orders
+    by_day = [(day, days.get(day, 0)) for day in period.days()]
+    return FailureReport(period, rows, by_day, total_orders)

@@ -1,0 +1,120 @@
+"""Renewals against expiries: of the validity ends that fell in the period, how many a renewal
+replaced, before or after the end, and how many of those renewals were placed within 72 hours
+after a reminder SMS. One statement.
+
+A validity end is a (card, moment) the card was valid until. Ends a plan replaced are on
+the bundles (``replaced_validity_ends_at``, migration 0021); the rest are the cards' current
+ends. An end counts as renewed if any plan was applied while it stood, whenever that was
+(so an end in the period may turn renewed later, during the grace period). The renewal's
+moment is when its order was placed (the bundle's creation for a plan applied without an
+order). A reminder counts once handed to a provider (``sent_at``): any ``reminder_*`` SMS to
+the card in the 72 hours up to the renewal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tulpar.config import get_settings
+from tulpar.reports.period import Period
+
+REMINDER_WINDOW = timedelta(hours=72)
+
+# The replaced ends come from ix_bundles_replaced_validity_ends_at; the reminder check is an
+# EXISTS per renewed end through ix_notifications_card_id_created_at (a reminder is created
+# before it is sent, so created_at <= the renewal bounds the index range).
+RENEWALS = text(
+    """
+    WITH validity_ends AS (
+        SELECT card_id, ends_at, min(renewed_at) AS renewed_at
+        FROM (
+            SELECT b.card_id, b.replaced_validity_ends_at AS ends_at,
+                   coalesce(o.created_at, b.created_at) AS renewed_at
+            FROM bundles AS b
+            LEFT JOIN orders AS o ON o.id = b.order_id
+            WHERE b.replaced_validity_ends_at >= :starts_at
+              AND b.replaced_validity_ends_at < :ends_at
+            UNION ALL
+            SELECT c.id, c.validity_ends_at, NULL
+            FROM cards AS c
+            WHERE c.validity_ends_at >= :starts_at AND c.validity_ends_at < :ends_at
+        ) AS ends
+        GROUP BY card_id, ends_at
+    )
+    SELECT GROUPING(day) AS no_day_grouping, day,
+           count(*) AS validity_ends,
+           count(renewed_at) AS renewed,
+           count(*) FILTER (WHERE renewed_at <= ends_at) AS renewed_before_end,
+           count(*) FILTER (WHERE renewed_at > ends_at) AS renewed_after_end,
+           count(*) FILTER (WHERE after_reminder) AS renewed_after_reminder
+    FROM (
+        SELECT (e.ends_at AT TIME ZONE :zone)::date AS day, e.ends_at, e.renewed_at,
+               e.renewed_at IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM notifications AS n
+                   WHERE n.card_id = e.card_id
+                     AND n.created_at <= e.renewed_at
+                     AND starts_with(n.template, 'reminder_')
+                     AND n.sent_at <= e.renewed_at
+                     AND n.sent_at > e.renewed_at - CAST(:window AS interval)
+               ) AS after_reminder
+        FROM validity_ends AS e
+    ) AS ends_in_period
+    GROUP BY GROUPING SETS ((day), ())
+    ORDER BY day
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalFigures:
+    validity_ends: int = 0
+    renewed: int = 0
+    renewed_before_end: int = 0
+    renewed_after_end: int = 0
+    renewed_after_reminder: int = 0
+
+    @property
+    def renewal_rate(self) -> Decimal | None:
+        """Renewed ends per 100 ends, to one decimal (None with no ends)."""
+        if not self.validity_ends:
+            return None
+        return (Decimal(100 * self.renewed) / self.validity_ends).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalReport:
+    period: Period
+    by_day: list[tuple[date, RenewalFigures]]  # every day of the period, zeros included
+    total: RenewalFigures
+
+
+def renewal_rate(session: Session, period: Period) -> RenewalReport:
+    result = session.execute(
+        RENEWALS,
+        {
+            "zone": get_settings().local_timezone,
+            "starts_at": period.starts_at,
+            "ends_at": period.ends_at,
+            "window": f"{int(REMINDER_WINDOW.total_seconds())} seconds",
+        },
+    ).all()
+    days: dict[date, RenewalFigures] = {}
+    total = RenewalFigures()
+    for row in result:
+        figures = RenewalFigures(
+            row.validity_ends,
+            row.renewed,
+            row.renewed_before_end,
+            row.renewed_after_end,
+            row.renewed_after_reminder,
+        )
+        if row.no_day_grouping:
+            total = figures
+        else:
+            days[row.day] = figures
+    by_day = [(day, days.get(day, RenewalFigures())) for day in period.days()]
+    return RenewalReport(period, by_day, total)

@@ -1,0 +1,124 @@
+"""Revenue by local day, channel, plan and store, per currency, in one statement.
+
+**Net revenue** is the money taken less the money given back: the amounts of the orders
+placed in the period whose payment succeeded (``paid_payment_id`` set, whatever happened
+after: completed, still provisioning, failed or refunded), less the refunds that succeeded
+on those same orders (whole or partial, whenever they were made). Both sides are counted on
+the order's day, so a day's figure only moves down as refunds come in. Amounts are never
+converted: each currency is its own row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tulpar.config import get_settings
+from tulpar.reports.period import Period
+
+# GROUPING SETS: every breakdown and the per-currency total from one scan of the period's
+# paid orders. A NULL plan is a wallet top-up; a NULL store a sale away from the counter.
+REVENUE = text(
+    """
+    SELECT GROUPING(day) AS no_day_grouping,
+           GROUPING(channel) AS no_channel_grouping,
+           GROUPING(plan_code) AS no_plan_grouping,
+           GROUPING(store_code) AS no_store_grouping,
+           currency, day, channel, plan_code, store_code,
+           count(*) AS orders,
+           CAST(sum(amount_minor) AS bigint) AS gross_minor,
+           CAST(sum(refunded_minor) AS bigint) AS refunded_minor
+    FROM (
+        SELECT o.currency, (o.created_at AT TIME ZONE :zone)::date AS day,
+               CAST(o.channel AS text) AS channel, p.code AS plan_code, s.code AS store_code,
+               o.amount_minor, coalesce(r.refunded_minor, 0) AS refunded_minor
+        FROM orders AS o
+        LEFT JOIN plans AS p ON p.id = o.plan_id
+        LEFT JOIN counter_sales AS cs ON cs.order_id = o.id
+        LEFT JOIN stores AS s ON s.id = cs.store_id
+        LEFT JOIN (
+            SELECT order_id, sum(amount_minor) AS refunded_minor
+            FROM refunds
+            WHERE state = 'succeeded'
+            GROUP BY order_id
+        ) AS r ON r.order_id = o.id
+        WHERE o.paid_payment_id IS NOT NULL
+          AND o.created_at >= :starts_at AND o.created_at < :ends_at
+    ) AS paid_orders
+    GROUP BY GROUPING SETS (
+        (currency, day), (currency, channel), (currency, plan_code), (currency, store_code),
+        (currency)
+    )
+    ORDER BY currency, channel, plan_code NULLS LAST, store_code NULLS LAST, day
+    """
+)
+
+DIMENSIONS = ("channel", "plan", "store")
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueFigures:
+    orders: int = 0
+    gross_minor: int = 0
+    refunded_minor: int = 0
+
+    @property
+    def net_minor(self) -> int:
+        return self.gross_minor - self.refunded_minor
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueRow:
+    """One breakdown row: ``dimension`` is channel, plan or store; ``key`` None is a wallet
+    top-up (plan) or a sale away from any store (store)."""
+
+    dimension: str
+    key: str | None
+    currency: str
+    figures: RevenueFigures
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueReport:
+    period: Period
+    rows: list[RevenueRow]  # by channel, then plan, then store, each per currency
+    by_day: dict[str, list[tuple[date, RevenueFigures]]]  # per currency, every day
+    totals: dict[str, RevenueFigures]  # per currency
+
+    def chart_currency(self) -> str | None:
+        """The currency with the most net revenue (what the chart draws)."""
+        return max(self.totals, key=lambda c: self.totals[c].net_minor, default=None)
+
+
+def revenue(session: Session, period: Period) -> RevenueReport:
+    rows = session.execute(
+        REVENUE,
+        {
+            "zone": get_settings().local_timezone,
+            "starts_at": period.starts_at,
+            "ends_at": period.ends_at,
+        },
+    ).all()
+    grouped: dict[str, list[RevenueRow]] = {dimension: [] for dimension in DIMENSIONS}
+    days: dict[str, dict[date, RevenueFigures]] = {}
+    totals: dict[str, RevenueFigures] = {}
+    for row in rows:
+        figures = RevenueFigures(row.orders, row.gross_minor, row.refunded_minor)
+        if not row.no_day_grouping:
+            days.setdefault(row.currency, {})[row.day] = figures
+        elif not row.no_channel_grouping:
+            grouped["channel"].append(RevenueRow("channel", row.channel, row.currency, figures))
+        elif not row.no_plan_grouping:
+            grouped["plan"].append(RevenueRow("plan", row.plan_code, row.currency, figures))
+        elif not row.no_store_grouping:
+            grouped["store"].append(RevenueRow("store", row.store_code, row.currency, figures))
+        else:
+            totals[row.currency] = figures
+    by_day = {
+        currency: [(day, per_day.get(day, RevenueFigures())) for day in period.days()]
+        for currency, per_day in days.items()
+    }
+    ordered = [row for dimension in DIMENSIONS for row in grouped[dimension]]
+    return RevenueReport(period, ordered, by_day, totals)
