@@ -5,6 +5,8 @@ audited; the delivery log reads each event by its newest delivery per endpoint."
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +29,7 @@ from tests.staff.conftest import make_user
 from tulpar import clock
 from tulpar.auth import service as auth_service
 from tulpar.auth.identity import Caller
+from tulpar.db import transaction
 from tulpar.errors import ForbiddenError
 from tulpar.models import AuditEntry, PartnerWebhookDelivery, WebhookDeliveryState
 from tulpar.partner_webhook import service, signing
@@ -254,3 +257,53 @@ def test_replaying_an_unknown_event_is_not_found(session: Session) -> None:
     with pytest.raises(service.WebhookEventNotFoundError):
         service.replay(session, admin, 2**62)
     assert _replay_audit(session) == []
+
+
+def _blocked_on_a_lock(factory: sessionmaker[Session], pid: int) -> bool:
+    with factory() as session:
+        waiting = session.scalar(
+            text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
+            {"pid": pid},
+        )
+    return bool(waiting)
+
+
+def test_two_racing_replays_of_one_event_make_one_delivery(
+    committed: sessionmaker[Session], receiver: Receiver, http: httpx.Client
+) -> None:
+    with clock.frozen(START):
+        with transaction(committed) as session:
+            sent = _completed_order_event(session, receiver)
+        assert run_due(committed, http) == 1
+        with transaction(committed) as session:
+            admin = _staff(session, "admin")
+
+        first = committed()
+        assert len(service.replay(first, admin, sent.event_id)) == 1  # not committed yet
+        second_pid: list[int] = []
+        second_result: list[list[PartnerWebhookDelivery]] = []
+
+        def second_click() -> None:
+            with transaction(committed) as session:
+                second_pid.append(int(session.scalar(text("SELECT pg_backend_pid()")) or 0))
+                second_result.append(service.replay(session, admin, sent.event_id))
+
+        racer = threading.Thread(target=second_click)
+        racer.start()
+        # The second click must reach its check while the first is still uncommitted: it
+        # either waits on the event's lock, or (with no lock) has already finished.
+        for _ in range(500):
+            if second_result or (second_pid and _blocked_on_a_lock(committed, second_pid[0])):
+                break
+            time.sleep(0.01)
+        first.commit()
+        first.close()
+        racer.join(timeout=30)
+
+    assert second_result == [[]]
+    with committed() as session:
+        assert [d.state for d in _deliveries(session, sent.event_id)] == [
+            WebhookDeliveryState.delivered,
+            WebhookDeliveryState.pending,
+        ]
+        assert len(_replay_audit(session)) == 1
