@@ -130,13 +130,19 @@ def logs(directory: Path) -> str:
 
 
 def wait_for(
-    check: Callable[[], bool], what: str, *, seconds: float, alive: list[Tulpar], log_dir: Path
+    check: Callable[[], bool],
+    what: str,
+    *,
+    seconds: float,
+    alive: list[Tulpar],
+    log_dir: Path,
+    explain: Callable[[], str] = lambda: "",
 ) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         exited = [process.args for process in alive if not process.running]
         if exited or time.monotonic() > deadline:
-            raise AssertionError(f"{what}: {exited or 'timeout'}\n{logs(log_dir)}")
+            raise AssertionError(f"{what}: {exited or 'timeout'}\n{explain()}\n{logs(log_dir)}")
         time.sleep(0.1)
 
 
@@ -196,6 +202,29 @@ def settled(factory: sessionmaker[Session]) -> bool:
         ) == [(0,)]
     except Exception:  # the database is still coming back
         return False
+
+
+def unsettled(factory: sessionmaker[Session]) -> str:
+    """What is still moving, for a failure message: unfinished orders with their payment and
+    provisioning, queued SMS, and every job that has not succeeded."""
+    queries = {
+        "orders": """
+            SELECT o.id, o.state::text, p.state::text, v.state::text, v.next_check_at, v.next_job_id
+            FROM orders o LEFT JOIN payments p ON p.order_id = o.id
+            LEFT JOIN provisionings v ON v.order_id = o.id
+            WHERE o.state <> 'completed' ORDER BY o.id""",
+        "queued sms": "SELECT id, dedupe_key, error FROM notifications WHERE state = 'queued'",
+        "jobs": """
+            SELECT id, task_name, status::text, attempts, scheduled_at, lock, queueing_lock,
+                   worker_id, args
+            FROM procrastinate_jobs WHERE status <> 'succeeded' ORDER BY id""",
+        "workers": "SELECT id, last_heartbeat FROM procrastinate_workers",
+        "now": "SELECT now()",
+    }
+    try:
+        return "\n".join(f"{name}: {rows(factory, query)}" for name, query in queries.items())
+    except Exception as error:  # the database is not there to ask
+        return f"(no diagnosis: {error})"
 
 
 def assert_each_completed_once(

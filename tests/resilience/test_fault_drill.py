@@ -94,6 +94,7 @@ def test_kill_web_and_worker_restart_the_database_and_nothing_is_lost_or_doubled
             seconds=p.DEADLINE_SECONDS,
             alive=running,
             log_dir=tmp_path,
+            explain=lambda: p.unsettled(factory),
         )
         p.wait_for(p.answers(ready), "not ready again", seconds=30, alive=running, log_dir=tmp_path)
         p.assert_each_completed_once(factory, order_ids, dict(simulator.book.applications))

@@ -55,6 +55,7 @@ def test_a_database_restart_mid_burst_loses_and_doubles_nothing(tmp_path: Path) 
             seconds=p.DEADLINE_SECONDS,
             alive=running,
             log_dir=tmp_path,
+            explain=lambda: p.unsettled(factory),
         )
         assert worker.running  # it carried on, the same process
         assert worker.child.pid == worker_pid

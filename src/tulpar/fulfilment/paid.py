@@ -54,12 +54,27 @@ def _started_in_line(session: Session, order: Order, in_line: InLineProvisioning
     # behind it like any other.
     if not hold_lock(session, in_line.job_id, card_lock(order.card_id)):
         return False
-    # The intent is committed with the payment: if the job dies before the call, the sweep
-    # finds the provisioning overdue and queues it.
+    # The intent is committed with the payment, naming this job: if the job dies before the
+    # answer is recorded, its retry carries on (:func:`resume_in_line`); the sweep is the
+    # last resort.
     planned = provisioning.begin(session, order.id, now=clock.now())
     if planned is not None:
+        started = provisioning_service.for_order(session, order.id)
+        assert started is not None
+        provisioning_service.carried_by(session, started, in_line.job_id)
         in_line.calls.append(planned)
     return True
+
+
+def resume_in_line(session: Session, in_line: InLineProvisioning) -> None:
+    """A retry of a job whose earlier run started provisionings in-line and died before
+    recording the carrier's answer (``kill -9``, a lost connection): plan their next calls
+    again. The job still holds their card's lock, and the carrier is asked with the same
+    reference, so nothing is applied twice."""
+    for order_id in provisioning_service.carried_by_job(session, in_line.job_id):
+        planned = provisioning.begin(session, order_id, now=clock.now())
+        if planned is not None:
+            in_line.calls.append(planned)
 
 
 def _complete_topup(session: Session, order: Order) -> None:

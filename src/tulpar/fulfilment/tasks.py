@@ -57,19 +57,17 @@ def handle_inbox_message(message_id: int) -> None:
     with transaction() as session:
         in_line = None if job_id is None else paid.InLineProvisioning(job_id)
         outcome = inbox.handle(session, message_id, in_line=in_line)
+        if outcome is None and in_line is not None:
+            paid.resume_in_line(session, in_line)  # handled by an earlier run that died
     log.info("inbox.handled", message_id=message_id, outcome=outcome)
     for planned in [] if in_line is None else in_line.calls:
         try:
             _call_and_record(planned)
         except Exception:
-            # A retry of this job would find its message handled and stop there: the order
-            # goes on in its own job (asking the carrier again with the same reference).
+            # The order goes on in its own job (asking the carrier again with the same
+            # reference), with that job's retries, rather than in this job's.
             with transaction() as session:
-                started = provisioning_service.for_order(session, planned.order_id)
-                if started is not None:
-                    provisioning_service.enqueue(
-                        session, order_id=started.order_id, card_id=started.card_id
-                    )
+                provisioning_service.queue_again(session, planned.order_id, now=clock.now())
             raise
 
 

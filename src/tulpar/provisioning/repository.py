@@ -61,6 +61,13 @@ def overdue_order_ids(session: Session, *, before: datetime, limit: int) -> list
     return list(session.scalars(query))
 
 
+def in_progress_order_ids_of_job(session: Session, job_id: int) -> list[int]:
+    query = select(Provisioning.order_id).where(
+        Provisioning.state == ProvisioningState.in_progress, Provisioning.next_job_id == job_id
+    )
+    return list(session.scalars(query.order_by(Provisioning.order_id)))
+
+
 # Rows of other aggregates this domain reads by id (changes go through their services).
 def card(session: Session, card_id: int) -> Card | None:
     return session.get(Card, card_id)

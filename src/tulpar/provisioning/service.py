@@ -73,6 +73,17 @@ def for_order(session: Session, order_id: int) -> Provisioning | None:
     return repository.for_order(session, order_id)
 
 
+def carried_by(session: Session, provisioning: Provisioning, job_id: int) -> None:
+    """The running job ``job_id`` makes this provisioning's next call itself: a run of it
+    that died finds the provisioning again through :func:`carried_by_job` on its retry."""
+    provisioning.next_job_id = job_id
+
+
+def carried_by_job(session: Session, job_id: int) -> list[int]:
+    """Orders whose provisioning is still in progress and was last carried by ``job_id``."""
+    return repository.in_progress_order_ids_of_job(session, job_id)
+
+
 def begin_call(
     session: Session, provisioning: Provisioning, *, now: datetime
 ) -> PlannedCall | Settlement | None:
@@ -163,10 +174,7 @@ def requeue_overdue(session: Session, *, now: datetime, limit: int = 100) -> int
 
     def one(order_id: int) -> None:
         nonlocal count
-        provisioning = repository.for_order(session, order_id, for_update=True)
-        if provisioning is not None and provisioning.state is ProvisioningState.in_progress:
-            settlement.schedule(session, provisioning, due_at=now, now=now)
-            count += 1
+        count += queue_again(session, order_id, now=now)
 
     # Each order in its own savepoint: one that fails is logged and the others go on.
     sweep.for_each(
@@ -177,6 +185,16 @@ def requeue_overdue(session: Session, *, now: datetime, limit: int = 100) -> int
         session=session,
     )
     return count
+
+
+def queue_again(session: Session, order_id: int, *, now: datetime) -> bool:
+    """Hand a provisioning still in progress to a ``provisioning.apply`` job due now (its
+    own job died or gave it up); False when it has settled meanwhile."""
+    provisioning = repository.for_order(session, order_id, for_update=True)
+    if provisioning is None or provisioning.state is not ProvisioningState.in_progress:
+        return False
+    settlement.schedule(session, provisioning, due_at=now, now=now)
+    return True
 
 
 def locked_for_order(session: Session, order_id: int) -> Provisioning | None:

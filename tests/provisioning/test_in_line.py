@@ -1,0 +1,73 @@
+"""A payment webhook's job provisions the renewal it pays itself (tulpar.fulfilment.paid).
+When that job dies between committing the payment and recording the carrier's answer, its
+retry — the stalled job given back (tulpar.job_recovery) — carries the renewal on at once,
+rather than leaving it to the sweep of overdue provisionings minutes later."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.fixtures.factories import create_active_card, create_plan
+from tests.provisioning.conftest import create_paid_order, order_state
+from tulpar import clock
+from tulpar.carrier_sim.server import simulator_in_thread
+from tulpar.carrier_sim.settings import SimulatorSettings
+from tulpar.fulfilment import paid
+from tulpar.fulfilment.tasks import handle_inbox_message
+from tulpar.inbox.service import HANDLE_TASK
+from tulpar.jobs import defer_in_transaction, expose_job_id
+from tulpar.models import InboxMessage
+
+
+def _running(job_id: int, call: Callable[[], None]) -> None:
+    """``call`` as the body of job ``job_id`` (what the worker's middleware sets up)."""
+    expose_job_id(call, SimpleNamespace(job=SimpleNamespace(id=job_id)), None)  # type: ignore[arg-type]
+
+
+def test_the_retry_of_a_payment_job_that_died_mid_provisioning_completes_the_renewal(
+    committed: sessionmaker[Session], configure: Callable[..., None]
+) -> None:
+    now = clock.now()
+    with committed() as session:
+        plan = create_plan(session)
+        card, _ = create_active_card(session, plan=plan)
+        order = create_paid_order(session, card=card, plan=plan)
+        # The webhook the job handled: its first run committed "order paid" with it.
+        message = InboxMessage(
+            source="sandbox",
+            external_id="evt_in_line",
+            kind="payment.succeeded",
+            payload={},
+            received_at=now,
+            handled_at=now,
+            outcome="order paid",
+        )
+        session.add(message)
+        session.flush()
+        job_id = defer_in_transaction(session, HANDLE_TASK, message_id=message.id)
+        session.execute(
+            text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :id"), {"id": job_id}
+        )
+        session.commit()
+        # The first run's transaction: the order paid, its provisioning started in-line.
+        first_run = paid.InLineProvisioning(job_id)
+        paid.on_paid(session, order, in_line=first_run)
+        session.commit()
+        order_id, message_id = order.id, message.id
+    assert len(first_run.calls) == 1  # … and the process died before making that call
+    assert order_state(committed, order_id) == "provisioning"
+
+    with simulator_in_thread(SimulatorSettings()) as simulator:
+        configure(carrier_url=simulator.url)
+        _running(job_id, lambda: handle_inbox_message(message_id=message_id))
+        applications = dict(simulator.book.applications)
+
+    assert order_state(committed, order_id) == "completed"
+    assert applications == {f"order-{order_id}": 1}
+    # A second retry finds nothing left to carry.
+    _running(job_id, lambda: handle_inbox_message(message_id=message_id))
+    assert order_state(committed, order_id) == "completed"
