@@ -25,6 +25,7 @@ from tests.partner_webhook.conftest import (  # noqa: F401 (fixtures)
 from tests.staff.conftest import cheap_password_hashing, make_store, make_user  # noqa: F401 (fixture)
 from tests.staff.web import page_csrf, sign_in
 from tulpar import clock
+from tulpar.auth.identity import Caller
 from tulpar.models import StaffUser
 from tulpar.provisioning.settlement import Settled
 
@@ -45,19 +46,29 @@ class Sent:
     secret: str
     partner_id: int
     partner_name: str
+    partner: Caller
+    endpoint_id: int
 
 
 def completed_order_event(session: Session, to: Receiver, name: str = "Partner A") -> Sent:
     """A partner's renewal completed: its ``order.completed`` event, committed."""
     caller = partner_caller(session, name)
-    secret = subscribe(session, caller, to.url).secret
+    subscribed = subscribe(session, caller, to.url)
     plan = create_plan(session)
     card, _ = create_active_card(session, plan=plan, partner_id=caller.partner_id)
     order = order_in_provisioning(session, card=card, plan=plan, partner_id=caller.partner_id)
     assert settle(session, order, Settled.completed) is Settled.completed
     session.commit()
     [event] = events_of(session, caller.partner_id or 0)
-    return Sent(event.id, event.public_id, secret, caller.partner_id or 0, name)
+    return Sent(
+        event.id,
+        event.public_id,
+        subscribed.secret,
+        caller.partner_id or 0,
+        name,
+        caller,
+        subscribed.endpoint.id,
+    )
 
 
 def signed_in(client: TestClient, session: Session, role: str) -> tuple[StaffUser, str]:

@@ -20,7 +20,7 @@ from tests.backoffice_webhooks.conftest import completed_order_event, signed_in
 from tests.partner_webhook.conftest import Receiver, run_due
 from tulpar import clock
 from tulpar.models import AuditEntry, PartnerWebhookDelivery, WebhookDeliveryState
-from tulpar.partner_webhook import signing
+from tulpar.partner_webhook import endpoints, signing
 from tulpar.web.backoffice import webhooks as webhook_pages
 
 LOG = "/backoffice/webhooks"
@@ -219,3 +219,26 @@ def test_a_clerk_may_not_read_the_log(client: TestClient, session: Session) -> N
     signed_in(client, session, "clerk")
 
     assert client.get(LOG).status_code == 403
+
+
+def test_a_replay_when_the_partner_has_no_live_endpoint_says_so_and_changes_nothing(
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    receiver: Receiver,
+    http: httpx.Client,
+) -> None:
+    sent = completed_order_event(session, receiver)
+    assert run_due(session_factory, http) == 1
+    endpoints.delete(session, sent.partner, sent.endpoint_id)
+    user, csrf = signed_in(client, session, "admin")
+    user.language = "zh-Hans"
+    session.commit()
+
+    refused = _replay(client, sent.event_id, csrf)
+
+    assert refused.status_code == 409
+    assert "该合作伙伴没有接收此事件的有效端点" in refused.text
+    assert 'data-delivery="' in refused.text  # the event's page, with what was sent
+    assert _deliveries(session, sent.event_id) == [WebhookDeliveryState.delivered]
+    assert _replays_audited(session) == 0
