@@ -215,10 +215,18 @@ def test_an_unknown_event_is_not_found_in_the_staff_members_language(
     assert _replays_audited(session) == 0
 
 
-def test_a_clerk_may_not_read_the_log(client: TestClient, session: Session) -> None:
-    signed_in(client, session, "clerk")
+@pytest.mark.parametrize("role", ["clerk", "store_manager"])
+def test_a_store_role_may_neither_read_the_log_nor_replay(
+    client: TestClient, session: Session, receiver: Receiver, role: str
+) -> None:
+    sent = completed_order_event(session, receiver)
+    _, csrf = signed_in(client, session, role)
 
     assert client.get(LOG).status_code == 403
+    assert client.get(f"{LOG}/{sent.event_id}").status_code == 403
+    assert _replay(client, sent.event_id, csrf).status_code == 403
+    assert _deliveries(session, sent.event_id) == []  # not even dispatched
+    assert _replays_audited(session) == 0
 
 
 def test_a_replay_when_the_partner_has_no_live_endpoint_says_so_and_changes_nothing(
