@@ -93,7 +93,7 @@ def test_an_admin_creates_a_plan_and_its_page_shows_it_and_its_history(
 
     created = client.post(
         "/backoffice/catalog",
-        data={**FORM, "code": "kz-15d-10gb", "csrf": csrf},
+        data={**FORM, "code": "kz-15d-10gb", "sellable_from": "2099-01-01T00:00", "csrf": csrf},
         follow_redirects=False,
     )
 
@@ -119,6 +119,9 @@ def test_an_admin_creates_a_plan_and_its_page_shows_it_and_its_history(
         RenewalPolicy.queue,
         True,
     )
+    assert plan.sellable_from is not None
+    assert plan.sellable_from.isoformat() == "2098-12-31T19:00:00+00:00"  # 00:00 at UTC+5
+    assert plan.sellable_until is None
     (entry,) = catalog_audit(session)
     assert (entry.action, entry.subject, entry.before) == (
         "catalog.plan_create",
@@ -132,6 +135,7 @@ def test_an_admin_creates_a_plan_and_its_page_shows_it_and_its_history(
     assert 'data-test="saved"' in page.text
     assert 'data-action="catalog.plan_create"' in page.text
     assert "Kazakhstan 15 days" in page.text
+    assert 'data-test="status">Scheduled · Never sold<' in page.text
 
 
 def test_an_edit_is_audited_with_only_what_changed_before_and_after(

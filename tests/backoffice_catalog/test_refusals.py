@@ -143,6 +143,7 @@ def test_a_form_without_this_sessions_csrf_token_changes_nothing(
             "data",
             "Тариф должен давать интернет, минуты или SMS",
         ),
+        ({"data_mb": "20000000"}, "data", "Вне допустимых пределов: не больше 10485760"),
         ({"price_kzt": ""}, "prices.KZT", "У каждого тарифа должна быть цена в KZT"),
         ({"price_kzt": "0"}, "prices.KZT", "Цена должна быть больше нуля"),
         ({"price_cny": "12.345"}, "prices.CNY", "Укажите сумму, например 3500 или 52.50"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request, Response
+from fastapi.responses import FileResponse
 
 from tulpar.auth import roles
 from tulpar.catalog import editing
@@ -16,7 +17,7 @@ from tulpar.catalog.editing import PlanRetiredError, PlanSoldError
 from tulpar.catalog.rules import PlanRefusedError
 from tulpar.kit.session import DbSession
 from tulpar.web.backoffice.catalog.form import CHANNELS, CURRENCIES, RENEWAL_POLICIES, PlanForm
-from tulpar.web.backoffice.catalog.pages import render
+from tulpar.web.backoffice.catalog.pages import STATIC, render
 from tulpar.web.staff.pages import StaffPageRoute, redirect
 from tulpar.web.staff.session import StaffPage, require_staff_form, require_staff_page
 
@@ -34,6 +35,13 @@ PRICING = "catalog.change_price"
 _ACTION_REFUSALS = (PlanSoldError, PlanRetiredError)
 
 __all__ = ["router"]
+
+
+@router.get("/static/{name}")
+def static_file(name: Annotated[str, Path(pattern=r"^catalog\.css$")]) -> Response:
+    return FileResponse(
+        STATIC / name, media_type="text/css", headers={"Cache-Control": "max-age=300"}
+    )
 
 
 @router.get("")

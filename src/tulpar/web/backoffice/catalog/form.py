@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from tulpar import clock
+from tulpar.catalog import rules
 from tulpar.catalog.definition import PlanDefinition
 from tulpar.catalog.rules import FieldProblem, PlanRefusedError
 from tulpar.kit.format import MB
@@ -64,9 +65,14 @@ class PlanForm(BaseModel):
         :class:`PlanRefusedError` naming every field that cannot be read."""
         reading = _Reading()
         validity = reading.whole(self.validity_days, "validity_days")
-        data_mb = reading.allowance(self.data_mb, self.data_unlimited, "data")
-        voice_minutes = reading.allowance(self.voice_minutes, self.voice_unlimited, "voice")
-        sms = reading.allowance(self.sms_count, self.sms_unlimited, "sms")
+        # Bounds in the form's own units, so the message names a number the admin typed.
+        data_mb = reading.allowance(
+            self.data_mb, self.data_unlimited, "data", most=rules.MAX_DATA_BYTES // MB
+        )
+        voice_minutes = reading.allowance(
+            self.voice_minutes, self.voice_unlimited, "voice", most=rules.MAX_VOICE_SECONDS // 60
+        )
+        sms = reading.allowance(self.sms_count, self.sms_unlimited, "sms", most=rules.MAX_SMS_COUNT)
         if prices_minor is None:
             prices_minor = reading.prices(self.price_texts())
         channels = reading.channels(self.channels)
@@ -148,8 +154,8 @@ class _Reading:
     def __init__(self) -> None:
         self.problems: list[FieldProblem] = []
 
-    def refuse(self, field: str, message: str) -> None:
-        self.problems.append(FieldProblem(field, message))
+    def refuse(self, field: str, message: str, **values: Any) -> None:
+        self.problems.append(FieldProblem(field, message, values))
 
     def whole(self, text: str, field: str) -> int | None:
         text = text.strip().replace(" ", "")
@@ -161,10 +167,13 @@ class _Reading:
             return None
         return int(text)
 
-    def allowance(self, text: str, unlimited: str, field: str) -> int | None:
+    def allowance(self, text: str, unlimited: str, field: str, *, most: int) -> int | None:
         if unlimited:
             return None
-        return self.whole(text, field) or 0
+        value = self.whole(text, field)
+        if value is not None and value > most:
+            self.refuse(field, "Out of range: at most %(max)s", max=most)
+        return value or 0
 
     def prices(self, texts: dict[str, str]) -> dict[str, int]:
         prices: dict[str, int] = {}

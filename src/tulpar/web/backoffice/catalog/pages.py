@@ -15,6 +15,7 @@ from tulpar.web.staff.session import CSRF_FIELD, StaffPage
 from tulpar.web.traveller.pages import finish
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 
 
 def render(
