@@ -42,6 +42,19 @@ def test_a_clerk_signs_in_and_sees_the_store_console_link(client: TestClient, sa
     assert "/static/traveller.css" in home.text  # the traveller pages' layout and CSS
 
 
+def test_support_home_links_the_back_office_parts_it_may_read_and_each_opens(
+    client: TestClient, saved: Team
+) -> None:
+    user = saved.users["support"]
+    assert sign_in(client, user.username, totp_secret=user.totp_secret).status_code == 303
+    home = client.get("/staff/")
+    for path in ("/support/", "/staff/audit", "/backoffice/reports", "/backoffice/webhooks"):
+        assert f'href="{path}"' in home.text
+        assert client.get(path).status_code == 200, path
+    for path in ("/backoffice/promotions", "/staff/stores"):  # an admin's, not support's
+        assert f'href="{path}"' not in home.text
+
+
 def test_wrong_password_and_unknown_user_get_the_same_answer_and_lock(
     client: TestClient, session: Session, saved: Team
 ) -> None:

@@ -24,7 +24,12 @@ router = APIRouter(route_class=StaffPageRoute, include_in_schema=False)  # pages
 CONSOLES = {
     "clerk": [("/store/", "Store console")],
     "store_manager": [("/store/", "Store console"), ("/staff/users", "Staff")],
-    "support": [("/support/", "Support console"), ("/staff/audit", "Audit log")],
+    "support": [
+        ("/support/", "Support console"),
+        ("/staff/audit", "Audit log"),
+        ("/backoffice/reports", "Reports"),
+        ("/backoffice/webhooks", "Partner webhooks"),
+    ],
     "admin": [
         ("/support/", "Support console"),
         ("/staff/audit", "Audit log"),
