@@ -6,7 +6,7 @@ that cannot be read is reported at once, tied to the field it is about, in the s
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from pydantic import BaseModel
@@ -25,6 +25,7 @@ RENEWAL_POLICIES = tuple(policy.value for policy in RenewalPolicy)
 CURRENCIES = SUPPORTED_CURRENCIES
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
 _LONGEST_NUMBER = 15
+_LONGEST_MEGABYTES = 40  # 1 byte is 0.00000095367431640625 MB
 
 
 class PlanForm(BaseModel):
@@ -66,9 +67,7 @@ class PlanForm(BaseModel):
         reading = _Reading()
         validity = reading.whole(self.validity_days, "validity_days")
         # Bounds in the form's own units, so the message names a number the admin typed.
-        data_mb = reading.allowance(
-            self.data_mb, self.data_unlimited, "data", most=rules.MAX_DATA_BYTES // MB
-        )
+        data_bytes = reading.data_bytes(self.data_mb, self.data_unlimited)
         voice_minutes = reading.allowance(
             self.voice_minutes, self.voice_unlimited, "voice", most=rules.MAX_VOICE_SECONDS // 60
         )
@@ -85,7 +84,7 @@ class PlanForm(BaseModel):
             code=self.code,
             names=self.names(),
             validity_days=validity or 0,
-            data_bytes=None if data_mb is None else data_mb * MB,
+            data_bytes=data_bytes,
             voice_seconds=None if voice_minutes is None else voice_minutes * 60,
             sms_count=sms,
             prices_minor=prices_minor,
@@ -111,7 +110,7 @@ class PlanForm(BaseModel):
             **values,
             code=plan.code,
             validity_days=str(plan.validity_days),
-            data_mb=_text(None if plan.data_bytes is None else plan.data_bytes // MB),
+            data_mb="" if plan.data_bytes is None else _megabytes_text(plan.data_bytes),
             data_unlimited="on" if plan.data_bytes is None else "",
             voice_minutes=_text(None if plan.voice_seconds is None else plan.voice_seconds // 60),
             voice_unlimited="on" if plan.voice_seconds is None else "",
@@ -167,6 +166,22 @@ class _Reading:
             return None
         return int(text)
 
+    def data_bytes(self, text: str, unlimited: str) -> int | None:
+        """Megabytes as typed (``10240``, ``0.5``), in bytes; every byte count reads back
+        exactly, so an edit elsewhere never rounds a plan's data."""
+        if unlimited:
+            return None
+        most = rules.MAX_DATA_BYTES // MB
+        amount = _decimal(text.strip().replace(" ", ""), longest=_LONGEST_MEGABYTES)
+        with localcontext(prec=60):  # every digit of a byte count written in MB
+            in_bytes = None if amount is None else amount * MB
+        if in_bytes is None or in_bytes < 0 or in_bytes != in_bytes.to_integral_value():
+            self.refuse("data", "Give a number of megabytes")
+            return 0
+        if in_bytes > rules.MAX_DATA_BYTES:
+            self.refuse("data", "Out of range: at most %(max)s", max=most)
+        return int(in_bytes)
+
     def allowance(self, text: str, unlimited: str, field: str, *, most: int) -> int | None:
         if unlimited:
             return None
@@ -215,14 +230,26 @@ class _Reading:
             return None
 
 
-def _minor_units(text: str, currency: str) -> int | None:
-    if len(text) > _LONGEST_NUMBER:
+def _decimal(text: str, *, longest: int = _LONGEST_NUMBER) -> Decimal | None:
+    if not text or len(text) > longest:
         return None
     try:
         amount = Decimal(text)
     except InvalidOperation:
         return None
-    if not amount.is_finite():
+    return amount if amount.is_finite() else None
+
+
+def _megabytes_text(data_bytes: int) -> str:
+    # A power of two divides a power of ten, so the quotient is an exact decimal.
+    with localcontext(prec=60):
+        megabytes = (Decimal(data_bytes) / MB).normalize()
+    return f"{megabytes:f}"
+
+
+def _minor_units(text: str, currency: str) -> int | None:
+    amount = _decimal(text)
+    if amount is None:
         return None
     minor = amount.scaleb(Money(0, currency).exponent)
     if minor != minor.to_integral_value():
