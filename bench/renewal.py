@@ -216,6 +216,22 @@ def commits_so_far(url: str) -> int:
     return int(row[0])
 
 
+def wait_for_workers(url: str, count: int, *, timeout: float) -> int:
+    """Until ``count`` workers have registered with procrastinate; returns how many polls
+    (each one committed transaction) it took."""
+    deadline = time.monotonic() + timeout
+    polls = 0
+    with psycopg.connect(url, autocommit=True) as connection:
+        while True:
+            polls += 1
+            row = connection.execute("SELECT count(*) FROM procrastinate_workers").fetchone()
+            if row is not None and row[0] >= count:
+                return polls
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{count} workers did not start in {timeout} s")
+            time.sleep(0.1)
+
+
 def wait_until_completed(url: str, count: int, *, timeout: float) -> int:
     """Returns how many polls (each one committed transaction) it took."""
     deadline = time.monotonic() + timeout
@@ -426,11 +442,14 @@ def main() -> None:
             ),
             workers(options.workers, options.worker_concurrency, env),
         ):
+            # The clock starts once every worker is taking jobs: their start-up (seconds of
+            # imports on a loaded machine) is not renewal work.
+            polls = wait_for_workers(url, options.workers, timeout=180)
             api_started = time.perf_counter()
             with ThreadPoolExecutor(options.clients) as pool, httpx.Client() as client:
                 list(pool.map(lambda iccid: renew(client, web, key, iccid, plan), iccids))
             api_seconds = time.perf_counter() - api_started
-            polls = wait_until_completed(url, options.renewals, timeout=options.timeout)
+            polls += wait_until_completed(url, options.renewals, timeout=options.timeout)
             all_seconds = time.perf_counter() - api_started
             applications = httpx.get(f"{carrier}/_sim/state").json()["applications"]
             assert len(applications) == options.renewals
