@@ -238,7 +238,7 @@ def test_a_reprice_leaves_the_order_already_placed_at_its_price(
 
 
 def test_retiring_a_sold_plan_keeps_it_and_it_can_no_longer_be_edited(
-    client: TestClient, session: Session
+    client: TestClient, session: Session, now: datetime
 ) -> None:
     plan = create_plan(session, code="KZ-7D")
     create_active_card(session, plan=plan)
@@ -257,6 +257,7 @@ def test_retiring_a_sold_plan_keeps_it_and_it_can_no_longer_be_edited(
     page = client.get("/backoffice/catalog/KZ-7D").text
     assert "replaced by KZ-7D-2" in page
     assert 'data-test="retire"' not in page
+    assert f'<span class="after">{formatter_for("en").local_time(now)}</span>' in page
     assert 'data-test="edit"' not in page
 
     again = client.post("/backoffice/catalog/KZ-7D/retire", data={"csrf": csrf})

@@ -103,6 +103,26 @@ def test_without_the_pricing_right_the_prices_are_read_only_and_kept(
     assert [entry.action for entry in catalog_audit(session)] == ["catalog.plan_edit"]
 
 
+def test_an_unknown_plan_is_not_found_and_nothing_changes(
+    client: TestClient, session: Session
+) -> None:
+    create_plan(session, code="KZ-7D")
+    csrf = signed_in(client, session)
+
+    answers = [
+        client.get("/backoffice/catalog/NOPE"),
+        client.get("/backoffice/catalog/NOPE/edit"),
+        client.post("/backoffice/catalog/NOPE", data={**FORM, "code": "NOPE", "csrf": csrf}),
+        client.post("/backoffice/catalog/NOPE/retire", data={"csrf": csrf}),
+        client.post("/backoffice/catalog/NOPE/delete", data={"csrf": csrf}),
+        client.get("/backoffice/catalog/not%20a%20code"),
+    ]
+
+    assert [answer.status_code for answer in answers] == [404] * 6
+    assert plan_count(session) == 1
+    assert catalog_audit(session) == []
+
+
 def test_a_form_without_this_sessions_csrf_token_changes_nothing(
     client: TestClient, session: Session
 ) -> None:

@@ -6,6 +6,7 @@ plan and audits before and after."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request, Response
@@ -146,6 +147,7 @@ def _plan_page(
         listed=listed,
         plan=listed.plan,
         entries=editing.history(session, page.caller, listed.plan),
+        moment=datetime.fromisoformat,  # the audit log keeps moments as ISO text
         may_edit=roles.may(page.caller, "catalog.edit"),
         saved=saved,
         refused=refused,
