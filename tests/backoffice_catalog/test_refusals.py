@@ -238,3 +238,15 @@ def test_every_problem_of_an_edit_is_shown_at_once_in_the_admins_language(
     assert kept.names["ru"] == "Тест"
     assert prices_of(session, plan.id) == STANDARD_PRICES
     assert catalog_audit(session) == []
+
+
+def test_an_unknown_plan_is_titled_in_the_admins_language(
+    client: TestClient, session: Session
+) -> None:
+    signed_in(client, session, language="ru")
+
+    answer = client.get("/backoffice/catalog/NOPE")
+
+    assert answer.status_code == 404
+    assert "Тариф не найден" in answer.text
+    assert "Plan not found" not in answer.text
