@@ -16,8 +16,8 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tulpar.config import get_settings
 from tulpar.reports.period import Period
+from tulpar.reports.statement import execute, local_day, period_values
 
 FAILED_STATES = ("payment_failed", "expired", "provisioning_failed", "refunded")
 
@@ -26,7 +26,7 @@ FAILED_STATES = ("payment_failed", "expired", "provisioning_failed", "refunded")
 # (state, reason) rows, each state's total (ordered after its reasons), the per-day series
 # and the grand total.
 FAILURES = text(
-    """
+    f"""
     SELECT GROUPING(state) AS no_state_grouping,
            GROUPING(reason) AS no_reason_grouping,
            GROUPING(day) AS no_day_grouping,
@@ -36,7 +36,7 @@ FAILURES = text(
            CAST(sum(refunded_minor) AS bigint) AS refunded_minor
     FROM (
         SELECT CAST(o.state AS text) AS state, coalesce(e.reason, '') AS reason, o.currency,
-               (o.created_at AT TIME ZONE :zone)::date AS day, o.amount_minor,
+               {local_day("o.created_at")} AS day, o.amount_minor,
                coalesce(r.refunded_minor, 0) AS refunded_minor
         FROM orders AS o
         LEFT JOIN LATERAL (
@@ -84,14 +84,7 @@ class FailureReport:
 
 
 def failed_and_refunded(session: Session, period: Period) -> FailureReport:
-    result = session.execute(
-        FAILURES,
-        {
-            "zone": get_settings().local_timezone,
-            "starts_at": period.starts_at,
-            "ends_at": period.ends_at,
-        },
-    ).all()
+    result = execute(session, FAILURES, period_values(period))
     rows: list[FailureRow] = []
     days: dict[date, int] = {}
     total_orders = 0

@@ -11,12 +11,12 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tulpar.config import get_settings
 from tulpar.reports.period import Period
+from tulpar.reports.statement import execute, local_day, period_values
 
 # GROUPING SETS: per (promotion, currency), per currency, and redemptions per day.
 PROMOTION_COST = text(
-    """
+    f"""
     SELECT GROUPING(promotion_id) AS no_promotion_grouping,
            GROUPING(currency) AS no_currency_grouping,
            promotion_id, currency, day,
@@ -26,7 +26,7 @@ PROMOTION_COST = text(
            CAST(sum(bonus_data_bytes) AS bigint) AS bonus_data_bytes,
            CAST(sum(bonus_days) AS bigint) AS bonus_days
     FROM (
-        SELECT pr.promotion_id, o.currency, (pr.created_at AT TIME ZONE :zone)::date AS day,
+        SELECT pr.promotion_id, o.currency, {local_day("pr.created_at")} AS day,
                p.code, p.names ->> :language AS name,
                o.discount_minor, o.bonus_data_bytes, o.bonus_days
         FROM promotion_redemptions AS pr
@@ -68,15 +68,7 @@ class PromotionReport:
 
 def promotion_cost(session: Session, period: Period, *, language: str) -> PromotionReport:
     """``language``: the one the promotions' names are shown in."""
-    result = session.execute(
-        PROMOTION_COST,
-        {
-            "zone": get_settings().local_timezone,
-            "language": language,
-            "starts_at": period.starts_at,
-            "ends_at": period.ends_at,
-        },
-    ).all()
+    result = execute(session, PROMOTION_COST, {**period_values(period), "language": language})
     rows: list[PromotionRow] = []
     days: dict[date, int] = {}
     totals: dict[str, PromotionCost] = {}

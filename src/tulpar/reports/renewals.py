@@ -19,8 +19,8 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tulpar.config import get_settings
 from tulpar.reports.period import Period
+from tulpar.reports.statement import execute, local_day, period_values
 
 REMINDER_WINDOW = timedelta(hours=72)
 
@@ -28,7 +28,7 @@ REMINDER_WINDOW = timedelta(hours=72)
 # EXISTS per renewed end through ix_notifications_card_id_created_at (a reminder is created
 # before it is sent, so created_at <= the renewal bounds the index range).
 RENEWALS = text(
-    """
+    f"""
     WITH validity_ends AS (
         SELECT card_id, ends_at, min(renewed_at) AS renewed_at
         FROM (
@@ -52,7 +52,7 @@ RENEWALS = text(
            count(*) FILTER (WHERE renewed_at > ends_at) AS renewed_after_end,
            count(*) FILTER (WHERE after_reminder) AS renewed_after_reminder
     FROM (
-        SELECT (e.ends_at AT TIME ZONE :zone)::date AS day, e.ends_at, e.renewed_at,
+        SELECT {local_day("e.ends_at")} AS day, e.ends_at, e.renewed_at,
                e.renewed_at IS NOT NULL AND EXISTS (
                    SELECT 1 FROM notifications AS n
                    WHERE n.card_id = e.card_id
@@ -93,15 +93,11 @@ class RenewalReport:
 
 
 def renewal_rate(session: Session, period: Period) -> RenewalReport:
-    result = session.execute(
+    result = execute(
+        session,
         RENEWALS,
-        {
-            "zone": get_settings().local_timezone,
-            "starts_at": period.starts_at,
-            "ends_at": period.ends_at,
-            "window": f"{int(REMINDER_WINDOW.total_seconds())} seconds",
-        },
-    ).all()
+        {**period_values(period), "window": f"{int(REMINDER_WINDOW.total_seconds())} seconds"},
+    )
     days: dict[date, RenewalFigures] = {}
     total = RenewalFigures()
     for row in result:

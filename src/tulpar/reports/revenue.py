@@ -15,25 +15,29 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tulpar.config import get_settings
 from tulpar.reports.period import Period
+from tulpar.reports.statement import execute, local_day, period_values
 
-# GROUPING SETS: every breakdown and the per-currency total from one scan of the period's
-# paid orders. A NULL plan is a wallet top-up; a NULL store a sale away from the counter.
+# One scan of the period's paid orders aggregates them per (currency, local day, channel,
+# plan, store), in parallel; GROUPING SETS then make every breakdown and the per-currency
+# total from those groups. A NULL plan is a wallet top-up; a NULL store a sale away from the
+# counter.
 REVENUE = text(
-    """
+    f"""
     SELECT GROUPING(day) AS no_day_grouping,
            GROUPING(channel) AS no_channel_grouping,
            GROUPING(plan_code) AS no_plan_grouping,
            GROUPING(store_code) AS no_store_grouping,
            currency, day, channel, plan_code, store_code,
-           count(*) AS orders,
-           CAST(sum(amount_minor) AS bigint) AS gross_minor,
+           CAST(sum(orders) AS bigint) AS orders,
+           CAST(sum(gross_minor) AS bigint) AS gross_minor,
            CAST(sum(refunded_minor) AS bigint) AS refunded_minor
     FROM (
-        SELECT o.currency, (o.created_at AT TIME ZONE :zone)::date AS day,
+        SELECT o.currency, {local_day("o.created_at")} AS day,
                CAST(o.channel AS text) AS channel, p.code AS plan_code, s.code AS store_code,
-               o.amount_minor, coalesce(r.refunded_minor, 0) AS refunded_minor
+               count(*) AS orders,
+               sum(o.amount_minor) AS gross_minor,
+               coalesce(sum(r.refunded_minor), 0) AS refunded_minor
         FROM orders AS o
         LEFT JOIN plans AS p ON p.id = o.plan_id
         LEFT JOIN counter_sales AS cs ON cs.order_id = o.id
@@ -46,6 +50,7 @@ REVENUE = text(
         ) AS r ON r.order_id = o.id
         WHERE o.paid_payment_id IS NOT NULL
           AND o.created_at >= :starts_at AND o.created_at < :ends_at
+        GROUP BY 1, 2, 3, 4, 5
     ) AS paid_orders
     GROUP BY GROUPING SETS (
         (currency, day), (currency, channel), (currency, plan_code), (currency, store_code),
@@ -93,14 +98,7 @@ class RevenueReport:
 
 
 def revenue(session: Session, period: Period) -> RevenueReport:
-    rows = session.execute(
-        REVENUE,
-        {
-            "zone": get_settings().local_timezone,
-            "starts_at": period.starts_at,
-            "ends_at": period.ends_at,
-        },
-    ).all()
+    rows = execute(session, REVENUE, period_values(period))
     grouped: dict[str, list[RevenueRow]] = {dimension: [] for dimension in DIMENSIONS}
     days: dict[str, dict[date, RevenueFigures]] = {}
     totals: dict[str, RevenueFigures] = {}

@@ -12,28 +12,35 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tulpar.config import get_settings
 from tulpar.reports.period import Period
+from tulpar.reports.statement import execute, local_day, period_values
 
-# GROUPING SETS: the per-provider rows, the per-day series for the chart and the total come
-# from one scan of the period's notifications.
+# One scan of the period's notifications aggregates them per (provider, local day), in
+# parallel; GROUPING SETS then make the per-provider rows, the per-day series for the chart
+# and the total (zeros when there is nothing) from those few hundred groups.
 SMS_BY_PROVIDER = text(
-    """
+    f"""
     SELECT GROUPING(provider) AS no_provider_grouping,
            GROUPING(day) AS no_day_grouping,
            provider, day,
-           count(*) AS messages,
-           coalesce(sum(segment_count), 0) AS segments,
-           count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent,
-           count(*) FILTER (WHERE state = 'delivered') AS delivered,
-           count(*) FILTER (WHERE state = 'failed') AS failed,
-           count(*) FILTER (WHERE state = 'queued') AS queued
+           CAST(coalesce(sum(messages), 0) AS bigint) AS messages,
+           CAST(coalesce(sum(segments), 0) AS bigint) AS segments,
+           CAST(coalesce(sum(sent), 0) AS bigint) AS sent,
+           CAST(coalesce(sum(delivered), 0) AS bigint) AS delivered,
+           CAST(coalesce(sum(failed), 0) AS bigint) AS failed,
+           CAST(coalesce(sum(queued), 0) AS bigint) AS queued
     FROM (
-        SELECT n.provider, (n.created_at AT TIME ZONE :zone)::date AS day,
-               n.segment_count, n.sent_at, n.state
+        SELECT n.provider, {local_day("n.created_at")} AS day,
+               count(*) AS messages,
+               coalesce(sum(n.segment_count), 0) AS segments,
+               count(*) FILTER (WHERE n.sent_at IS NOT NULL) AS sent,
+               count(*) FILTER (WHERE n.state = 'delivered') AS delivered,
+               count(*) FILTER (WHERE n.state = 'failed') AS failed,
+               count(*) FILTER (WHERE n.state = 'queued') AS queued
         FROM notifications AS n
         WHERE n.channel = 'sms' AND n.created_at >= :starts_at AND n.created_at < :ends_at
-    ) AS period_sms
+        GROUP BY 1, 2
+    ) AS per_provider_day
     GROUP BY GROUPING SETS ((provider), (day), ())
     ORDER BY provider NULLS LAST, day
     """
@@ -59,14 +66,7 @@ class SmsReport:
 
 
 def sms_by_provider(session: Session, period: Period) -> SmsReport:
-    rows = session.execute(
-        SMS_BY_PROVIDER,
-        {
-            "zone": get_settings().local_timezone,
-            "starts_at": period.starts_at,
-            "ends_at": period.ends_at,
-        },
-    ).all()
+    rows = execute(session, SMS_BY_PROVIDER, period_values(period))
     by_provider: list[tuple[str | None, SmsFigures]] = []
     days: dict[date, SmsFigures] = {}
     total = SmsFigures()
