@@ -22,7 +22,8 @@ from tulpar.reports.statement import execute, local_day, period_values
 FAILED_STATES = ("payment_failed", "expired", "provisioning_failed", "refunded")
 
 # The reason is the newest event into the current state, found through
-# ix_order_events_order_id_id for the few failed orders only. GROUPING SETS give the
+# ix_order_events_order_id_id for the few failed orders only; refunds (no index on their
+# order) are summed once per order and hash-joined. GROUPING SETS give the
 # (state, reason) rows, each state's total (ordered after its reasons), the per-day series
 # and the grand total.
 FAILURES = text(
@@ -45,10 +46,12 @@ FAILURES = text(
             ORDER BY oe.id DESC
             LIMIT 1
         ) AS e ON true
-        LEFT JOIN LATERAL (
-            SELECT sum(rf.amount_minor) AS refunded_minor FROM refunds AS rf
-            WHERE rf.order_id = o.id AND rf.state = 'succeeded'
-        ) AS r ON true
+        LEFT JOIN (
+            SELECT order_id, sum(amount_minor) AS refunded_minor
+            FROM refunds
+            WHERE state = 'succeeded'
+            GROUP BY order_id
+        ) AS r ON r.order_id = o.id
         WHERE o.state IN ('payment_failed', 'expired', 'provisioning_failed', 'refunded')
           AND o.created_at >= :starts_at AND o.created_at < :ends_at
     ) AS failed_orders
