@@ -57,6 +57,10 @@ bench-reminders: sync  ## One reminder scheduling pass over 1,000,000 cards vs t
 bench-pages: sync  ## Traveller pages' server time under 20 clients vs the JSON balance endpoint
 	$(UV) run --frozen python -m bench.pages $(BENCH_ARGS)
 
+.PHONY: bench-reports
+bench-reports: sync  ## Back-office reports over a year of 100,000 cards vs each bare statement; BENCH_ARGS="--runs 5"
+	$(UV) run --frozen python -m bench.reports $(BENCH_ARGS)
+
 .PHONY: system-deps browser-deps
 system-deps:  ## Chromium, poppler, npm and Noto fonts from Debian's packages when missing
 	bash .ci/system-deps
