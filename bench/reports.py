@@ -396,6 +396,7 @@ def _params(statement: TextClause, period: Period) -> dict[str, Any]:
         values["language"] = "en"
     if statement is renewals.RENEWALS:
         values["window"] = f"{int(renewals.REMINDER_WINDOW.total_seconds())} seconds"
+        values["queue_allowance"] = f"{int(renewals.QUEUE_ALLOWANCE.total_seconds())} seconds"
     return values
 
 

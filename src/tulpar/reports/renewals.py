@@ -8,7 +8,7 @@ ends. An end counts as renewed if any plan was applied while it stood, whenever 
 (so an end in the period may turn renewed later, during the grace period). The renewal's
 moment is when its order was placed (the bundle's creation for a plan applied without an
 order). A reminder counts once handed to a provider (``sent_at``): any ``reminder_*`` SMS to
-the card in the 72 hours up to the renewal."""
+the card in the 72 hours up to the renewal (queued at most a day before it was sent)."""
 
 from __future__ import annotations
 
@@ -23,19 +23,26 @@ from tulpar.reports.period import Period
 from tulpar.reports.statement import execute, local_day, period_values
 
 REMINDER_WINDOW = timedelta(hours=72)
+QUEUE_ALLOWANCE = timedelta(days=1)
 
-# The replaced ends come from ix_bundles_replaced_validity_ends_at; the reminder check is an
-# EXISTS per renewed end through ix_notifications_card_id_created_at (a reminder is created
-# before it is sent, so created_at <= the renewal bounds the index range).
+# The replaced ends come from ix_bundles_replaced_validity_ends_at, each with its order by
+# primary key (a hash join read every order of the year even for a month). The reminder
+# check is an EXISTS per renewed end through ix_notifications_card_id_created_at, its range
+# bounded on both sides: created before the renewal, and at most QUEUE_ALLOWANCE before the
+# 72 h window opens. Reminders are queued outside the quiet hours and sent by the next worker
+# pass, so one that waited longer than that in the queue is not counted; without the lower
+# bound each check read all of the card's earlier messages.
 RENEWALS = text(
     f"""
     WITH validity_ends AS (
         SELECT card_id, ends_at, min(renewed_at) AS renewed_at
         FROM (
             SELECT b.card_id, b.replaced_validity_ends_at AS ends_at,
-                   coalesce(o.created_at, b.created_at) AS renewed_at
+                   coalesce(
+                       (SELECT o.created_at FROM orders AS o WHERE o.id = b.order_id),
+                       b.created_at
+                   ) AS renewed_at
             FROM bundles AS b
-            LEFT JOIN orders AS o ON o.id = b.order_id
             WHERE b.replaced_validity_ends_at >= :starts_at
               AND b.replaced_validity_ends_at < :ends_at
             UNION ALL
@@ -57,6 +64,8 @@ RENEWALS = text(
                    SELECT 1 FROM notifications AS n
                    WHERE n.card_id = e.card_id
                      AND n.created_at <= e.renewed_at
+                     AND n.created_at > e.renewed_at - CAST(:window AS interval)
+                                        - CAST(:queue_allowance AS interval)
                      AND starts_with(n.template, 'reminder_')
                      AND n.sent_at <= e.renewed_at
                      AND n.sent_at > e.renewed_at - CAST(:window AS interval)
@@ -96,7 +105,11 @@ def renewal_rate(session: Session, period: Period) -> RenewalReport:
     result = execute(
         session,
         RENEWALS,
-        {**period_values(period), "window": f"{int(REMINDER_WINDOW.total_seconds())} seconds"},
+        {
+            **period_values(period),
+            "window": _interval(REMINDER_WINDOW),
+            "queue_allowance": _interval(QUEUE_ALLOWANCE),
+        },
     )
     days: dict[date, RenewalFigures] = {}
     total = RenewalFigures()
@@ -114,3 +127,7 @@ def renewal_rate(session: Session, period: Period) -> RenewalReport:
             days[row.day] = figures
     by_day = [(day, days.get(day, RenewalFigures())) for day in period.days()]
     return RenewalReport(period, by_day, total)
+
+
+def _interval(span: timedelta) -> str:
+    return f"{int(span.total_seconds())} seconds"
