@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+import uvicorn
 
 from tulpar.config import Settings
 from tulpar.kit.logging import configure_logging
@@ -24,6 +25,9 @@ PASSWORD = "hunter2-correct-horse"
 
 @pytest.fixture
 def lines() -> Iterator[io.StringIO]:
+    # As any uvicorn server started in this process before leaves it (a simulator's, at
+    # "warning"): our configuration, not the last server's, decides what is logged.
+    uvicorn.Config(lambda: None, log_level="warning")
     stream = io.StringIO()
     configure_logging(Settings(environment="production", database_url=None), stream=stream)
     yield stream

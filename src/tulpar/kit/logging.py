@@ -187,8 +187,10 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
     # command's output. Its warnings, and everything under TULPAR_LOG_LEVEL=debug, still show.
     if root.level > logging.DEBUG:
         logging.getLogger("alembic").setLevel(logging.WARNING)
-    # uvicorn's own handlers would print a second, unredacted copy: let its lines reach ours.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    # uvicorn's own handlers would print a second, unredacted copy: let its lines reach ours,
+    # at our level (a uvicorn.Config made in this process, a simulator's, sets its own).
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
         library = logging.getLogger(name)
         library.handlers.clear()
         library.propagate = True
+        library.setLevel(logging.NOTSET)
