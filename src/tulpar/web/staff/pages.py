@@ -12,6 +12,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from jinja2 import Environment
 
 from tulpar.errors import TulparError
 from tulpar.kit.languages import LANGUAGES, accepted_tags, matching_language
@@ -65,13 +66,47 @@ def render(
 ) -> HTMLResponse:
     """``template`` in the staff user's language. ``csrf``: the token for forms (the
     session's; before sign-in, the traveller pages' double-submit token)."""
-    language = staff_language(request, page)
-    environment = page_environment(TEMPLATES, language, shared_dirs=(TRAVELLER_TEMPLATES,))
+    environment = page_environment(
+        TEMPLATES, staff_language(request, page), shared_dirs=(TRAVELLER_TEMPLATES,)
+    )
+    token = csrf if csrf is not None else (page.csrf_token if page else "")
+    return _page(environment, request, template, page, token, status_code, context)
+
+
+def render_part(
+    templates: Path,
+    request: Request,
+    template: str,
+    *,
+    page: StaffPage,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """``template`` of a console or back-office part on the staff layout: the part's own
+    templates and catalogues (``templates``, its ``../locales``) first, then the staff and
+    traveller ones, in the signed-in staff member's language."""
+    environment = page_environment(
+        templates,
+        staff_language(request, page),
+        shared_dirs=(TEMPLATES, TRAVELLER_TEMPLATES),
+    )
+    return _page(environment, request, template, page, page.csrf_token, status_code, context)
+
+
+def _page(
+    environment: Environment,
+    request: Request,
+    template: str,
+    page: StaffPage | None,
+    csrf: str,
+    status_code: int,
+    context: dict[str, Any],
+) -> HTMLResponse:
     html = environment.get_template(template).render(
         request=request,
         page=page,
         caller=page.caller if page else None,
-        csrf=csrf if csrf is not None else (page.csrf_token if page else ""),
+        csrf=csrf,
         csrf_field=CSRF_FIELD,
         **context,
     )

@@ -6,16 +6,14 @@ rolled back, so a refused action changes nothing)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Depends
 
-from tulpar.kit.templates import page_environment
 from tulpar.web.staff import pages as staff_pages
-from tulpar.web.staff.session import CSRF_FIELD, StaffPage, check_csrf, require_staff_page
-from tulpar.web.traveller.pages import finish
+from tulpar.web.staff.session import StaffPage, check_csrf, require_staff_page
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -27,23 +25,5 @@ SessionCsrf = Depends(check_csrf)
 Staff = Annotated[StaffPage, Depends(require_staff_page())]
 
 
-def render(
-    request: Request, template: str, *, page: StaffPage, status_code: int = 200, **context: Any
-) -> HTMLResponse:
-    """``template`` in the staff user's language, on the staff layout."""
-    environment = page_environment(
-        TEMPLATES,
-        staff_pages.staff_language(request, page),
-        shared_dirs=(staff_pages.TEMPLATES, staff_pages.TRAVELLER_TEMPLATES),
-    )
-    html = environment.get_template(template).render(
-        request=request,
-        page=page,
-        caller=page.caller,
-        csrf=page.csrf_token,
-        csrf_field=CSRF_FIELD,
-        **context,
-    )
-    response = HTMLResponse(html, status_code=status_code, headers=staff_pages.PAGE_HEADERS)
-    finish(request, response)
-    return response
+# The part's templates and catalogues first, on the staff layout.
+render = partial(staff_pages.render_part, TEMPLATES)

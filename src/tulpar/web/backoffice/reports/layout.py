@@ -9,24 +9,22 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from tulpar.kit.format import GB
 from tulpar.kit.session import DbSession
-from tulpar.kit.templates import page_environment
 from tulpar.money import Money
 from tulpar.reports import period as report_period
 from tulpar.reports.period import Period
 from tulpar.web.backoffice.reports.charts import Chart
 from tulpar.web.staff import pages as staff_pages
 from tulpar.web.staff.pages import StaffPageRoute
-from tulpar.web.staff.session import CSRF_FIELD, StaffPage, require_staff_page
-from tulpar.web.traveller.pages import finish
+from tulpar.web.staff.session import StaffPage, require_staff_page
 
 TEMPLATES = Path(__file__).parent / "templates"
 PREFIX = "/backoffice/reports"
@@ -39,22 +37,8 @@ def new_router() -> APIRouter:
     return APIRouter(prefix=PREFIX, route_class=StaffPageRoute, include_in_schema=False)
 
 
-def render(request: Request, template: str, *, page: StaffPage, **context: Any) -> HTMLResponse:
-    language = staff_pages.staff_language(request, page)
-    environment = page_environment(
-        TEMPLATES, language, shared_dirs=(staff_pages.TEMPLATES, staff_pages.TRAVELLER_TEMPLATES)
-    )
-    html = environment.get_template(template).render(
-        request=request,
-        page=page,
-        caller=page.caller,
-        csrf=page.csrf_token,
-        csrf_field=CSRF_FIELD,
-        **context,
-    )
-    response = HTMLResponse(html, headers=staff_pages.PAGE_HEADERS)
-    finish(request, response)
-    return response
+# The part's templates and catalogues first, on the staff layout.
+render = partial(staff_pages.render_part, TEMPLATES)
 
 
 def csv_response(
