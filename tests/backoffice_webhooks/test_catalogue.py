@@ -4,14 +4,12 @@ four languages, and the templates hold no literal words."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
-from jinja2.ext import babel_extract
 
-from tulpar.kit.languages import LANGUAGES, babel_locale
+from tests.fixtures import catalogues
+from tulpar.kit.languages import LANGUAGES
 from tulpar.partner_webhook import service
 from tulpar.web.backoffice.webhooks.pages import TEMPLATES
 
@@ -21,37 +19,16 @@ DYNAMIC = {
     service.WebhookEventNotFoundError.title,
     service.WebhookReplayImpossibleError.title,
 }
-_JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
-_TAG = re.compile(r"<[^>]*>", re.S)
-
-
-def _template_messages() -> set[str]:
-    found: set[str] = set()
-    for template in TEMPLATES.glob("*.html"):
-        with template.open("rb") as source:
-            for _, _, message, _ in babel_extract(source, ("_", "gettext"), [], {}):
-                found.update(
-                    m for m in (message if isinstance(message, tuple) else (message,)) if m
-                )
-    return found
-
-
-def _catalogue(language: str) -> dict[str, str]:
-    with (LOCALES / f"{language}.po").open("rb") as source:
-        catalog = read_po(source, locale=babel_locale(language))
-    return {str(message.id): str(message.string) for message in catalog if message.id}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_message_the_pages_use_is_translated(language: str) -> None:
-    catalogue = _catalogue(language)
-    used = _template_messages() | DYNAMIC
+    catalogue = catalogues.catalogue(LOCALES, language)
+    used = catalogues.template_messages(TEMPLATES) | DYNAMIC
 
     assert sorted(m for m in used if not catalogue.get(m)) == []
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES.glob("*.html")), ids=lambda p: p.name)
 def test_templates_hold_no_literal_words(template: Path) -> None:
-    text = _TAG.sub(" ", _JINJA.sub(" ", template.read_text()))
-
-    assert re.findall(r"[^\W\d_]+", text) == []
+    assert catalogues.literal_words(template) == []

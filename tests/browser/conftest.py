@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.provisioning.conftest import CALLBACK_SECRET
 from tests.web_pages.conftest import latest_code
 from tulpar.app import create_app
+from tulpar.auth import service as auth_service
 from tulpar.carrier_sim.server import app_in_thread, simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
 from tulpar.config import get_settings
@@ -38,6 +40,7 @@ from tulpar.integrations.carrier.http import close_adapters
 from tulpar.kit.credentials import SESSION_COOKIE
 from tulpar.models import Card
 from tulpar.otp import service as otp_service
+from tulpar.staff import service as staff_service
 from tulpar.worker import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -234,6 +237,37 @@ def sign_in(tab: Tab, session: Session, card: Card) -> None:
     tab.page.context.add_cookies(
         [{"name": SESSION_COOKIE, "value": verified.token, "url": tab.base, "httpOnly": True}]
     )
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def create_admin(session: Session, username: str) -> str:
+    """An English-speaking admin with a password and TOTP; returns the TOTP secret."""
+    admin = staff_service.create_user(
+        session,
+        auth_service.command_line(),
+        username=username,
+        password=STAFF_PASSWORD,
+        role="admin",
+        language="en",
+    )
+    assert admin.totp_secret is not None
+    return admin.totp_secret
+
+
+def staff_signs_in(tab: Tab, path: str, username: str, totp_secret: str) -> None:
+    """Open ``path`` as staff: sent to the sign-in, then password and TOTP code through the
+    forms, and back."""
+    tab.open(path)
+    tab.page.wait_for_url("**/staff/sign-in")
+    tab.page.fill("#username", username)
+    tab.page.fill("#password", STAFF_PASSWORD)
+    tab.page.press("#password", "Enter")
+    tab.page.wait_for_url("**/staff/second-factor")
+    tab.page.fill("#code", pyotp.TOTP(totp_secret).now())
+    tab.page.press("#code", "Enter")
+    tab.page.wait_for_url(lambda url: not url.endswith("/staff/second-factor"))
 
 
 def code_from_outbox(tab: Tab, *, pattern: str, timeout: float = 20.0) -> str:

@@ -9,18 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser.conftest import Tab, Worker, sign_in
+from tests.browser.conftest import Tab, Worker, create_admin, sign_in, staff_signs_in
 from tests.fixtures.factories import create_active_card, create_plan
-from tulpar.auth import service as auth_service
 from tulpar.kit.format import formatter_for
 from tulpar.models import Card, Channel, Order, OrderState, Plan, PlanPrice
-from tulpar.staff import service as staff_service
 
-PASSWORD = "correct horse battery staple"
 OLD_PRICE = formatter_for("en").money(3_500_00, "KZT")
 NEW_PRICE = formatter_for("en").money(3_900_00, "KZT")
 YUAN = formatter_for("en").money(52_00, "CNY")  # left as it was
@@ -41,17 +37,9 @@ def _seed(factory: sessionmaker[Session]) -> tuple[int, str, str]:
         card, _ = create_active_card(
             session, plan=week, language="en", msisdn="+77017770401", days_ago=5
         )
-        admin = staff_service.create_user(
-            session,
-            auth_service.command_line(),
-            username="aigerim",
-            password=PASSWORD,
-            role="admin",
-            language="en",
-        )
+        secret = create_admin(session, "aigerim")
         session.commit()
-        assert admin.totp_secret is not None
-        return card.id, admin.username, admin.totp_secret
+        return card.id, "aigerim", secret
 
 
 def _traveller_places_an_order(tab: Tab) -> str:
@@ -62,18 +50,6 @@ def _traveller_places_an_order(tab: Tab) -> str:
     tab.page.wait_for_url("**/pay/sandbox/**")
     assert OLD_PRICE.replace("\xa0", " ") in tab.page.inner_text("h1").replace("\xa0", " ")
     return tab.page.url
-
-
-def _admin_signs_in(tab: Tab, username: str, secret: str) -> None:
-    tab.open("/backoffice/catalog")
-    tab.page.wait_for_url("**/staff/sign-in")
-    tab.page.fill("#username", username)
-    tab.page.fill("#password", PASSWORD)
-    tab.page.press("#password", "Enter")
-    tab.page.wait_for_url("**/staff/second-factor")
-    tab.page.fill("#code", pyotp.TOTP(secret).now())
-    tab.page.press("#code", "Enter")
-    tab.page.wait_for_url(lambda url: not url.endswith("/staff/second-factor"))
 
 
 def _admin_reprices_the_plan(tab: Tab) -> None:
@@ -118,7 +94,7 @@ def test_an_admin_reprices_a_plan_and_the_order_already_placed_keeps_its_price(
     payment_page = _traveller_places_an_order(traveller)
 
     admin = new_tab("en-US")
-    _admin_signs_in(admin, username, secret)
+    staff_signs_in(admin, "/backoffice/catalog", username, secret)
     _admin_reprices_the_plan(admin)
     with committed() as session:
         plan_id = session.scalars(select(Plan.id).where(Plan.code == "WEB-15D")).one()

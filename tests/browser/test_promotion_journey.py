@@ -9,18 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser.conftest import Tab, Worker, sign_in
+from tests.browser.conftest import Tab, Worker, create_admin, sign_in, staff_signs_in
 from tests.fixtures.factories import create_active_card, create_plan
-from tulpar.auth import service as auth_service
 from tulpar.kit.format import GB
 from tulpar.models import Bundle, BundleState, Card, Channel, Order, OrderState, Promotion
-from tulpar.staff import service as staff_service
-
-PASSWORD = "correct horse battery staple"
 
 
 def _seed(factory: sessionmaker[Session]) -> tuple[int, str, str]:
@@ -33,29 +28,9 @@ def _seed(factory: sessionmaker[Session]) -> tuple[int, str, str]:
         card, _ = create_active_card(
             session, plan=week, language="zh-Hans", msisdn="+77017770301", days_ago=5
         )
-        admin = staff_service.create_user(
-            session,
-            auth_service.command_line(),
-            username="dana",
-            password=PASSWORD,
-            role="admin",
-            language="en",
-        )
+        secret = create_admin(session, "dana")
         session.commit()
-        assert admin.totp_secret is not None
-        return card.id, admin.username, admin.totp_secret
-
-
-def _admin_signs_in(tab: Tab, username: str, secret: str) -> None:
-    tab.open("/backoffice/promotions")
-    tab.page.wait_for_url("**/staff/sign-in")
-    tab.page.fill("#username", username)
-    tab.page.fill("#password", PASSWORD)
-    tab.page.press("#password", "Enter")
-    tab.page.wait_for_url("**/staff/second-factor")
-    tab.page.fill("#code", pyotp.TOTP(secret).now())
-    tab.page.press("#code", "Enter")
-    tab.page.wait_for_url(lambda url: not url.endswith("/staff/second-factor"))
+        return card.id, "dana", secret
 
 
 def _admin_creates_the_promotion(tab: Tab) -> None:
@@ -85,7 +60,7 @@ def test_an_admin_creates_an_early_renewal_bonus_and_the_traveller_renews_with_i
     card_id, username, secret = _seed(committed)
 
     admin = new_tab("en-US")
-    _admin_signs_in(admin, username, secret)
+    staff_signs_in(admin, "/backoffice/promotions", username, secret)
     _admin_creates_the_promotion(admin)
     with committed() as session:
         promotion = session.scalars(select(Promotion)).one()

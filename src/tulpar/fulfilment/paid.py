@@ -61,7 +61,7 @@ def _started_in_line(session: Session, order: Order, in_line: InLineProvisioning
     if planned is not None:
         started = provisioning_service.for_order(session, order.id)
         assert started is not None
-        provisioning_service.carried_by(session, started, in_line.job_id)
+        provisioning_service.carried_by(started, in_line.job_id)
         in_line.calls.append(planned)
     return True
 

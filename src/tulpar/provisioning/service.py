@@ -73,7 +73,7 @@ def for_order(session: Session, order_id: int) -> Provisioning | None:
     return repository.for_order(session, order_id)
 
 
-def carried_by(session: Session, provisioning: Provisioning, job_id: int) -> None:
+def carried_by(provisioning: Provisioning, job_id: int) -> None:
     """The running job ``job_id`` makes this provisioning's next call itself: a run of it
     that died finds the provisioning again through :func:`carried_by_job` on its retry."""
     provisioning.next_job_id = job_id
