@@ -19,7 +19,7 @@ from tulpar.models import Notification, NotificationState
 from tulpar.reports import service
 from tulpar.reports.period import Period, ReportPeriodInvalidError, parse
 from tulpar.reports.sms import SmsFigures
-from tulpar.web.backoffice.reports.pages import sms_rows
+from tulpar.web.backoffice.reports.sms_table import sms_rows
 
 PERIOD = Period(date(2026, 11, 1), date(2026, 11, 2))
 

@@ -8,10 +8,11 @@ from tulpar.web.backoffice.reports import (
     promotions_table,
     renewals_table,
     revenue_table,
+    sms_table,
 )
 
 router = APIRouter()
-for part in (pages, revenue_table, renewals_table, failures_table, promotions_table):
+for part in (pages, revenue_table, renewals_table, failures_table, promotions_table, sms_table):
     router.include_router(part.router)
 
 __all__ = ["router"]
