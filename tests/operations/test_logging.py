@@ -68,6 +68,20 @@ def test_secrets_codes_and_card_numbers_are_masked_in_every_line(lines: io.Strin
     assert "/v1/cards/…0001/balance" in records[2]["event"]
 
 
+def test_a_server_told_to_keep_no_access_log_keeps_none() -> None:
+    uvicorn.Config(lambda: None, access_log=False)  # as `uvicorn --no-access-log` leaves it
+    stream = io.StringIO()
+    configure_logging(Settings(environment="production", database_url=None), stream=stream)
+    try:
+        logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET /healthz HTTP/1.1" 200')
+        logging.getLogger("uvicorn.error").info("Application startup complete.")
+        events = [json.loads(line)["event"] for line in stream.getvalue().splitlines()]
+        assert events == ["Application startup complete."]
+    finally:
+        uvicorn.Config(lambda: None)  # an access log again, for what runs next here
+        configure_logging(Settings(database_url=None))
+
+
 def test_the_request_id_bound_for_a_request_is_on_its_lines(lines: io.StringIO) -> None:
     with structlog.contextvars.bound_contextvars(request_id="req-abcdef12"):
         structlog.get_logger().info("order.placed", order_id=42)

@@ -191,6 +191,15 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
     # at our level (a uvicorn.Config made in this process, a simulator's, sets its own).
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
         library = logging.getLogger(name)
+        if name == "uvicorn.access" and _access_log_turned_off(library):
+            continue
         library.handlers.clear()
         library.propagate = True
         library.setLevel(logging.NOTSET)
+
+
+def _access_log_turned_off(access: logging.Logger) -> bool:
+    """uvicorn's ``--no-access-log`` (``access_log=False``) leaves its access logger with no
+    handler and not propagating: a server run that way logs no line per request, and turning
+    it back on would cost every request a line nobody asked for."""
+    return not access.propagate and not access.handlers
