@@ -33,6 +33,7 @@ TASK_MODULES = [
     "tulpar.fulfilment.tasks",
     "tulpar.counter.tasks",
     "tulpar.partner_webhook.tasks",
+    "tulpar.reports.tasks",
     "tulpar.job_recovery",
 ]
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_card, create_plan
 from tests.reports.builders import csv_rows, order, refund, table
+from tests.reports.conftest import Settle
 from tests.support_console.conftest import COOKIE, signed_in, staff
 from tulpar.errors import ForbiddenError
 from tulpar.reports import service
@@ -65,7 +66,10 @@ def fixture_failures(session: Session) -> None:
     failed(datetime(2026, 11, 2, 19, 0, tzinfo=UTC), 350000, "payment_failed", "card declined")
 
 
-def test_exact_figures_per_state_and_reason(session: Session, fixture_failures: None) -> None:
+def test_exact_figures_per_state_and_reason(
+    session: Session, fixture_failures: None, settle_as: Settle
+) -> None:
+    settle_as(session)
     report = service.failure_report(session, staff("support"), PERIOD)
     assert report.rows == [
         FailureRow(
@@ -96,8 +100,9 @@ def test_a_clerk_is_refused(session: Session) -> None:
 
 
 def test_page_and_csv_show_the_same_rows(
-    client: TestClient, session: Session, fixture_failures: None
+    client: TestClient, session: Session, fixture_failures: None, settle_as: Settle
 ) -> None:
+    settle_as(session)
     client.cookies.set(COOKIE, signed_in(session, "admin").token)
     query = "?from=2026-11-01&until=2026-11-02"
     page = client.get("/backoffice/reports/failures" + query)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_card, create_plan
 from tests.reports.builders import csv_rows, order, table
+from tests.reports.conftest import Settle
 from tests.support_console.conftest import COOKIE, signed_in, staff
 from tulpar.errors import ForbiddenError
 from tulpar.kit.format import GB
@@ -95,8 +96,9 @@ def promotion_ids(session: Session) -> tuple[int, int]:
 
 
 def test_exact_cost_per_promotion_and_currency(
-    session: Session, promotion_ids: tuple[int, int]
+    session: Session, promotion_ids: tuple[int, int], settle_as: Settle
 ) -> None:
+    settle_as(session)
     autumn, welcome = promotion_ids
     report = service.promotion_report(session, staff("support"), PERIOD, language="en")
     assert report.rows == [
@@ -115,8 +117,9 @@ def test_a_clerk_is_refused(session: Session) -> None:
 
 
 def test_page_and_csv_show_the_same_rows_in_the_readers_language(
-    client: TestClient, session: Session, promotion_ids: tuple[int, int]
+    client: TestClient, session: Session, promotion_ids: tuple[int, int], settle_as: Settle
 ) -> None:
+    settle_as(session)
     autumn, welcome = promotion_ids
     reader = signed_in(session, "support")
     reader.user.language = "ru"

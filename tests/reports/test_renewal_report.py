@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_active_card, create_card, create_plan
 from tests.reports.builders import csv_rows, order, sms, table
+from tests.reports.conftest import Settle
 from tests.support_console.conftest import COOKIE, signed_in, staff
 from tulpar import clock
 from tulpar.bundle import service as bundle_service
@@ -94,7 +95,10 @@ def fixture_ends(session: Session) -> None:
     renewal(g, replaced=None, at=_utc(1, 12))
 
 
-def test_exact_figures_per_day_and_total(session: Session, fixture_ends: None) -> None:
+def test_exact_figures_per_day_and_total(
+    session: Session, fixture_ends: None, settle_as: Settle
+) -> None:
+    settle_as(session)
     report = service.renewal_report(session, staff("support"), PERIOD)
     assert report.by_day == [
         (date(2026, 11, 1), RenewalFigures(2, 1, 1, 0, 1)),
@@ -112,8 +116,9 @@ def test_a_clerk_is_refused(session: Session) -> None:
 
 
 def test_page_and_csv_show_the_same_rows(
-    client: TestClient, session: Session, fixture_ends: None
+    client: TestClient, session: Session, fixture_ends: None, settle_as: Settle
 ) -> None:
+    settle_as(session)
     client.cookies.set(COOKIE, signed_in(session, "support").token)
     query = "?from=2026-11-01&until=2026-11-02"
     page = client.get("/backoffice/reports/renewals" + query)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_card, create_plan
 from tests.reports.builders import csv_rows, order, refund, store_sale, table
+from tests.reports.conftest import Settle
 from tests.support_console.conftest import COOKIE, signed_in, staff
 from tulpar.errors import ForbiddenError
 from tulpar.reports import service
@@ -86,8 +87,9 @@ def fixture_orders(session: Session) -> None:
 
 
 def test_exact_figures_per_breakdown_day_and_currency(
-    session: Session, fixture_orders: None
+    session: Session, fixture_orders: None, settle_as: Settle
 ) -> None:
+    settle_as(session)
     report = service.revenue_report(session, staff("support"), PERIOD)
 
     assert report.rows == [
@@ -129,8 +131,9 @@ def test_a_clerk_and_a_store_manager_are_refused(session: Session) -> None:
 
 
 def test_page_and_csv_show_the_same_rows(
-    client: TestClient, session: Session, fixture_orders: None
+    client: TestClient, session: Session, fixture_orders: None, settle_as: Settle
 ) -> None:
+    settle_as(session)
     client.cookies.set(COOKIE, signed_in(session, "support").token)
     query = "?from=2026-11-01&until=2026-11-02"
     page = client.get("/backoffice/reports/revenue" + query)

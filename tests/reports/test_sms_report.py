@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_card
+from tests.reports.conftest import Settle
 from tests.support_console.conftest import COOKIE, signed_in, staff
 from tulpar.errors import ForbiddenError
 from tulpar.models import Notification, NotificationState
@@ -110,7 +111,10 @@ def fixture_sms(session: Session) -> None:
     session.flush()
 
 
-def test_exact_figures_by_provider_day_and_total(session: Session, fixture_sms: None) -> None:
+def test_exact_figures_by_provider_day_and_total(
+    session: Session, fixture_sms: None, settle_as: Settle
+) -> None:
+    settle_as(session)
     report = service.sms_report(session, staff("support"), PERIOD)
     assert report.by_provider == [
         ("http", SmsFigures(messages=1, segments=1, sent=1, delivered=0, failed=0, queued=0)),
@@ -154,8 +158,9 @@ def _table(html: str) -> list[list[str]]:
 
 
 def test_page_and_csv_show_the_same_rows(
-    client: TestClient, session: Session, fixture_sms: None
+    client: TestClient, session: Session, fixture_sms: None, settle_as: Settle
 ) -> None:
+    settle_as(session)
     client.cookies.set(COOKIE, signed_in(session, "support").token)
     query = "?from=2026-11-01&until=2026-11-02"
     page = client.get("/backoffice/reports/sms" + query)

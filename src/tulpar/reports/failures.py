@@ -10,6 +10,7 @@ in flight shows as 0."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,28 +18,26 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tulpar.reports.period import Period
-from tulpar.reports.statement import execute, local_day, period_values
+from tulpar.reports.rollup import Rollup
+from tulpar.reports.statement import execute, live, local_day, period_values, settled, settling
 
 FAILED_STATES = ("payment_failed", "expired", "provisioning_failed", "refunded")
 
-# The reason is the newest event into the current state, found through
-# ix_order_events_order_id_id for the few failed orders only; refunds (no index on their
-# order) are summed once per order and hash-joined. GROUPING SETS give the
-# (state, reason) rows, each state's total (ordered after its reasons), the per-day series
-# and the grand total.
-FAILURES = text(
-    f"""
-    SELECT GROUPING(state) AS no_state_grouping,
-           GROUPING(reason) AS no_reason_grouping,
-           GROUPING(day) AS no_day_grouping,
-           state, reason, currency, day,
-           count(*) AS orders,
-           CAST(sum(amount_minor) AS bigint) AS amount_minor,
-           CAST(sum(refunded_minor) AS bigint) AS refunded_minor
-    FROM (
+REPORT = "failures"
+_COLUMNS = "state, reason, currency, day, orders, amount_minor, refunded_minor"
+
+
+# The fine groups: per (state, reason, currency, local day) of the failed and refunded
+# orders placed on the days ``rows_of`` selects. The reason is the newest event into the
+# current state, found through ix_order_events_order_id_id for the few failed orders only;
+# refunds (no index on their order) are summed once per order and hash-joined.
+def _fine_rows(rows_of: Callable[[str, str], str]) -> str:
+    return f"""
         SELECT CAST(o.state AS text) AS state, coalesce(e.reason, '') AS reason, o.currency,
-               {local_day("o.created_at")} AS day, o.amount_minor,
-               coalesce(r.refunded_minor, 0) AS refunded_minor
+               {local_day("o.created_at")} AS day,
+               count(*) AS orders,
+               sum(o.amount_minor) AS amount_minor,
+               coalesce(sum(r.refunded_minor), 0) AS refunded_minor
         FROM orders AS o
         LEFT JOIN LATERAL (
             SELECT oe.reason FROM order_events AS oe
@@ -54,10 +53,38 @@ FAILURES = text(
         ) AS r ON r.order_id = o.id
         WHERE o.state IN ('payment_failed', 'expired', 'provisioning_failed', 'refunded')
           AND o.created_at >= :starts_at AND o.created_at < :ends_at
+          AND {rows_of("o.created_at", REPORT)}
+        GROUP BY 1, 2, 3, 4
+    """
+
+
+# GROUPING SETS over the settled days' rollup rows and the other days' live rows give the
+# (state, reason) rows, each state's total (ordered after its reasons), the per-day series
+# and the grand total.
+FAILURES = text(
+    f"""
+    SELECT GROUPING(state) AS no_state_grouping,
+           GROUPING(reason) AS no_reason_grouping,
+           GROUPING(day) AS no_day_grouping,
+           state, reason, currency, day,
+           CAST(coalesce(sum(orders), 0) AS bigint) AS orders,
+           CAST(sum(amount_minor) AS bigint) AS amount_minor,
+           CAST(sum(refunded_minor) AS bigint) AS refunded_minor
+    FROM (
+        SELECT {_COLUMNS} FROM report_failure_days AS fd
+        WHERE fd.day >= :first_on AND fd.day <= :last_on AND {settled("fd.day", REPORT)}
+        UNION ALL
+        {_fine_rows(live)}
     ) AS failed_orders
     GROUP BY GROUPING SETS ((state, reason, currency), (state, currency), (day), ())
     ORDER BY state, currency, no_reason_grouping, reason, day
     """
+)
+
+ROLLUP = Rollup(
+    REPORT,
+    "report_failure_days",
+    text(f"INSERT INTO report_failure_days ({_COLUMNS}) {_fine_rows(settling)}"),
 )
 
 

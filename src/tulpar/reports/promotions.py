@@ -5,6 +5,7 @@ they gave. One statement."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,32 +13,63 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tulpar.reports.period import Period
-from tulpar.reports.statement import execute, local_day, period_values
+from tulpar.reports.rollup import Rollup
+from tulpar.reports.statement import execute, live, local_day, period_values, settled, settling
 
-# GROUPING SETS: per (promotion, currency), per currency, and redemptions per day.
+REPORT = "promotions"
+_COLUMNS = "promotion_id, currency, day, redemptions, discount_minor, bonus_data_bytes, bonus_days"
+
+
+# The fine groups: per (promotion, currency, local day) of the redemptions that stand, made
+# on the days ``rows_of`` selects. The promotions' codes and names are joined when the
+# report is read.
+def _fine_rows(rows_of: Callable[[str, str], str]) -> str:
+    return f"""
+        SELECT pr.promotion_id, o.currency, {local_day("pr.created_at")} AS day,
+               count(*) AS redemptions,
+               sum(o.discount_minor) AS discount_minor,
+               sum(o.bonus_data_bytes) AS bonus_data_bytes,
+               sum(o.bonus_days) AS bonus_days
+        FROM promotion_redemptions AS pr
+        JOIN orders AS o ON o.id = pr.order_id
+        WHERE pr.state = 'redeemed'
+          AND pr.created_at >= :starts_at AND pr.created_at < :ends_at
+          AND {rows_of("pr.created_at", REPORT)}
+        GROUP BY 1, 2, 3
+    """
+
+
+# GROUPING SETS over the settled days' rollup rows and the other days' live rows: per
+# (promotion, currency), per currency, and redemptions per day.
 PROMOTION_COST = text(
     f"""
     SELECT GROUPING(promotion_id) AS no_promotion_grouping,
            GROUPING(currency) AS no_currency_grouping,
            promotion_id, currency, day,
            min(code) AS code, min(name) AS name,
-           count(*) AS redemptions,
+           CAST(sum(redemptions) AS bigint) AS redemptions,
            CAST(sum(discount_minor) AS bigint) AS discount_minor,
            CAST(sum(bonus_data_bytes) AS bigint) AS bonus_data_bytes,
            CAST(sum(bonus_days) AS bigint) AS bonus_days
     FROM (
-        SELECT pr.promotion_id, o.currency, {local_day("pr.created_at")} AS day,
-               p.code, p.names ->> :language AS name,
-               o.discount_minor, o.bonus_data_bytes, o.bonus_days
-        FROM promotion_redemptions AS pr
-        JOIN orders AS o ON o.id = pr.order_id
-        JOIN promotions AS p ON p.id = pr.promotion_id
-        WHERE pr.state = 'redeemed'
-          AND pr.created_at >= :starts_at AND pr.created_at < :ends_at
+        SELECT fine.*, p.code, p.names ->> :language AS name
+        FROM (
+            SELECT {_COLUMNS} FROM report_promotion_days AS pd
+            WHERE pd.day >= :first_on AND pd.day <= :last_on AND {settled("pd.day", REPORT)}
+            UNION ALL
+            {_fine_rows(live)}
+        ) AS fine
+        JOIN promotions AS p ON p.id = fine.promotion_id
     ) AS redeemed
     GROUP BY GROUPING SETS ((promotion_id, currency), (currency), (day))
     ORDER BY promotion_id NULLS LAST, currency, day
     """
+)
+
+ROLLUP = Rollup(
+    REPORT,
+    "report_promotion_days",
+    text(f"INSERT INTO report_promotion_days ({_COLUMNS}) {_fine_rows(settling)}"),
 )
 
 

@@ -12,6 +12,7 @@ the card in the 72 hours up to the renewal (queued at most a day before it was s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,20 +21,28 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tulpar.reports.period import Period
-from tulpar.reports.statement import execute, local_day, period_values
+from tulpar.reports.rollup import Rollup
+from tulpar.reports.statement import execute, live, local_day, period_values, settled, settling
 
 REMINDER_WINDOW = timedelta(hours=72)
 QUEUE_ALLOWANCE = timedelta(days=1)
 
-# The replaced ends come from ix_bundles_replaced_validity_ends_at, each with its order by
-# primary key (a hash join read every order of the year even for a month). The reminder
-# check is an EXISTS per renewed end through ix_notifications_card_id_created_at, its range
-# bounded on both sides: created before the renewal, and at most QUEUE_ALLOWANCE before the
-# 72 h window opens. Reminders are queued outside the quiet hours and sent by the next worker
-# pass, so one that waited longer than that in the queue is not counted; without the lower
-# bound each check read all of the card's earlier messages.
-RENEWALS = text(
-    f"""
+REPORT = "renewals"
+_COLUMNS = (
+    "day, validity_ends, renewed, renewed_before_end, renewed_after_end, renewed_after_reminder"
+)
+
+
+# The fine groups: per local day of the validity ends that fell on the days ``rows_of``
+# selects. The replaced ends come from ix_bundles_replaced_validity_ends_at, each with its
+# order by primary key (a hash join read every order of the year even for a month). The
+# reminder check is an EXISTS per renewed end through ix_notifications_card_id_created_at,
+# its range bounded on both sides: created before the renewal, and at most QUEUE_ALLOWANCE
+# before the 72 h window opens. Reminders are queued outside the quiet hours and sent by
+# the next worker pass, so one that waited longer than that in the queue is not counted;
+# without the lower bound each check read all of the card's earlier messages.
+def _fine_rows(rows_of: Callable[[str, str], str]) -> str:
+    return f"""
     WITH validity_ends AS (
         SELECT card_id, ends_at, min(renewed_at) AS renewed_at
         FROM (
@@ -45,14 +54,16 @@ RENEWALS = text(
             FROM bundles AS b
             WHERE b.replaced_validity_ends_at >= :starts_at
               AND b.replaced_validity_ends_at < :ends_at
+              AND {rows_of("b.replaced_validity_ends_at", REPORT)}
             UNION ALL
             SELECT c.id, c.validity_ends_at, NULL
             FROM cards AS c
             WHERE c.validity_ends_at >= :starts_at AND c.validity_ends_at < :ends_at
+              AND {rows_of("c.validity_ends_at", REPORT)}
         ) AS ends
         GROUP BY card_id, ends_at
     )
-    SELECT GROUPING(day) AS no_day_grouping, day,
+    SELECT day,
            count(*) AS validity_ends,
            count(renewed_at) AS renewed,
            count(*) FILTER (WHERE renewed_at <= ends_at) AS renewed_before_end,
@@ -72,9 +83,45 @@ RENEWALS = text(
                ) AS after_reminder
         FROM validity_ends AS e
     ) AS ends_in_period
+    GROUP BY day
+    """
+
+
+# The settled days' rollup rows and the other days' live rows, per day and in total.
+RENEWALS = text(
+    f"""
+    SELECT GROUPING(day) AS no_day_grouping, day,
+           CAST(coalesce(sum(validity_ends), 0) AS bigint) AS validity_ends,
+           CAST(coalesce(sum(renewed), 0) AS bigint) AS renewed,
+           CAST(coalesce(sum(renewed_before_end), 0) AS bigint) AS renewed_before_end,
+           CAST(coalesce(sum(renewed_after_end), 0) AS bigint) AS renewed_after_end,
+           CAST(coalesce(sum(renewed_after_reminder), 0) AS bigint) AS renewed_after_reminder
+    FROM (
+        SELECT {_COLUMNS} FROM report_renewal_days AS rd
+        WHERE rd.day >= :first_on AND rd.day <= :last_on AND {settled("rd.day", REPORT)}
+        UNION ALL
+        SELECT {_COLUMNS} FROM ({_fine_rows(live)}) AS live_days
+    ) AS per_day
     GROUP BY GROUPING SETS ((day), ())
     ORDER BY day
     """
+)
+
+
+def _interval(span: timedelta) -> str:
+    return f"{int(span.total_seconds())} seconds"
+
+
+WINDOW_VALUES = {
+    "window": _interval(REMINDER_WINDOW),
+    "queue_allowance": _interval(QUEUE_ALLOWANCE),
+}
+
+ROLLUP = Rollup(
+    REPORT,
+    "report_renewal_days",
+    text(f"INSERT INTO report_renewal_days ({_COLUMNS}) {_fine_rows(settling)}"),
+    WINDOW_VALUES,
 )
 
 
@@ -105,11 +152,7 @@ def renewal_rate(session: Session, period: Period) -> RenewalReport:
     result = execute(
         session,
         RENEWALS,
-        {
-            **period_values(period),
-            "window": _interval(REMINDER_WINDOW),
-            "queue_allowance": _interval(QUEUE_ALLOWANCE),
-        },
+        {**period_values(period), **WINDOW_VALUES},
     )
     days: dict[date, RenewalFigures] = {}
     total = RenewalFigures()
@@ -127,7 +170,3 @@ def renewal_rate(session: Session, period: Period) -> RenewalReport:
             days[row.day] = figures
     by_day = [(day, days.get(day, RenewalFigures())) for day in period.days()]
     return RenewalReport(period, by_day, total)
-
-
-def _interval(span: timedelta) -> str:
-    return f"{int(span.total_seconds())} seconds"

@@ -9,6 +9,7 @@ converted: each currency is its own row."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,12 +17,41 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tulpar.reports.period import Period
-from tulpar.reports.statement import execute, local_day, period_values
+from tulpar.reports.rollup import Rollup
+from tulpar.reports.statement import execute, live, local_day, period_values, settled, settling
 
-# One scan of the period's paid orders aggregates them per (currency, local day, channel,
-# plan, store), in parallel; GROUPING SETS then make every breakdown and the per-currency
-# total from those groups. A NULL plan is a wallet top-up; a NULL store a sale away from the
-# counter.
+
+# The fine groups: per (currency, local day, channel, plan, store) of the paid orders placed
+# on the days ``rows_of`` selects. Plans and stores are kept by id (their codes are joined
+# when the report is read, so a renamed code shows everywhere at once). A NULL plan is a
+# wallet top-up; a NULL store a sale away from the counter.
+def _fine_rows(rows_of: Callable[[str, str], str]) -> str:
+    return f"""
+        SELECT o.currency, {local_day("o.created_at")} AS day,
+               CAST(o.channel AS text) AS channel, o.plan_id, cs.store_id,
+               count(*) AS orders,
+               sum(o.amount_minor) AS gross_minor,
+               coalesce(sum(r.refunded_minor), 0) AS refunded_minor
+        FROM orders AS o
+        LEFT JOIN counter_sales AS cs ON cs.order_id = o.id
+        LEFT JOIN (
+            SELECT order_id, sum(amount_minor) AS refunded_minor
+            FROM refunds
+            WHERE state = 'succeeded'
+            GROUP BY order_id
+        ) AS r ON r.order_id = o.id
+        WHERE o.paid_payment_id IS NOT NULL
+          AND o.created_at >= :starts_at AND o.created_at < :ends_at
+          AND {rows_of("o.created_at", REPORT)}
+        GROUP BY 1, 2, 3, 4, 5
+    """
+
+
+REPORT = "revenue"
+_COLUMNS = "currency, day, channel, plan_id, store_id, orders, gross_minor, refunded_minor"
+
+# The settled days' rollup rows and the other days' live rows, then GROUPING SETS make every
+# breakdown and the per-currency total from those few hundred groups.
 REVENUE = text(
     f"""
     SELECT GROUPING(day) AS no_day_grouping,
@@ -33,31 +63,29 @@ REVENUE = text(
            CAST(sum(gross_minor) AS bigint) AS gross_minor,
            CAST(sum(refunded_minor) AS bigint) AS refunded_minor
     FROM (
-        SELECT o.currency, {local_day("o.created_at")} AS day,
-               CAST(o.channel AS text) AS channel, p.code AS plan_code, s.code AS store_code,
-               count(*) AS orders,
-               sum(o.amount_minor) AS gross_minor,
-               coalesce(sum(r.refunded_minor), 0) AS refunded_minor
-        FROM orders AS o
-        LEFT JOIN plans AS p ON p.id = o.plan_id
-        LEFT JOIN counter_sales AS cs ON cs.order_id = o.id
-        LEFT JOIN stores AS s ON s.id = cs.store_id
-        LEFT JOIN (
-            SELECT order_id, sum(amount_minor) AS refunded_minor
-            FROM refunds
-            WHERE state = 'succeeded'
-            GROUP BY order_id
-        ) AS r ON r.order_id = o.id
-        WHERE o.paid_payment_id IS NOT NULL
-          AND o.created_at >= :starts_at AND o.created_at < :ends_at
-        GROUP BY 1, 2, 3, 4, 5
+        SELECT fine.*, p.code AS plan_code, s.code AS store_code
+        FROM (
+            SELECT {_COLUMNS} FROM report_revenue_days AS rd
+            WHERE rd.day >= :first_on AND rd.day <= :last_on AND {settled("rd.day", REPORT)}
+            UNION ALL
+            {_fine_rows(live)}
+        ) AS fine
+        LEFT JOIN plans AS p ON p.id = fine.plan_id
+        LEFT JOIN stores AS s ON s.id = fine.store_id
     ) AS paid_orders
     GROUP BY GROUPING SETS (
         (currency, day), (currency, channel), (currency, plan_code), (currency, store_code),
         (currency)
     )
-    ORDER BY currency, channel, plan_code NULLS LAST, store_code NULLS LAST, day
+    ORDER BY currency, channel, plan_code NULLS LAST, store_code NULLS LAST, day,
+             no_day_grouping, no_channel_grouping, no_plan_grouping, no_store_grouping
     """
+)
+
+ROLLUP = Rollup(
+    REPORT,
+    "report_revenue_days",
+    text(f"INSERT INTO report_revenue_days ({_COLUMNS}) {_fine_rows(settling)}"),
 )
 
 DIMENSIONS = ("channel", "plan", "store")

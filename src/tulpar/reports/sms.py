@@ -6,6 +6,7 @@ provider: shown as none)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,11 +14,34 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tulpar.reports.period import Period
-from tulpar.reports.statement import execute, local_day, period_values
+from tulpar.reports.rollup import Rollup
+from tulpar.reports.statement import execute, live, local_day, period_values, settled, settling
 
-# One scan of the period's notifications aggregates them per (provider, local day), in
-# parallel; GROUPING SETS then make the per-provider rows, the per-day series for the chart
-# and the total (zeros when there is nothing) from those few hundred groups.
+REPORT = "sms"
+_COLUMNS = "provider, day, messages, segments, sent, delivered, failed, queued"
+
+
+# The fine groups: per (provider, local day) of the SMS queued on the days ``rows_of``
+# selects.
+def _fine_rows(rows_of: Callable[[str, str], str]) -> str:
+    return f"""
+        SELECT n.provider, {local_day("n.created_at")} AS day,
+               count(*) AS messages,
+               coalesce(sum(n.segment_count), 0) AS segments,
+               count(*) FILTER (WHERE n.sent_at IS NOT NULL) AS sent,
+               count(*) FILTER (WHERE n.state = 'delivered') AS delivered,
+               count(*) FILTER (WHERE n.state = 'failed') AS failed,
+               count(*) FILTER (WHERE n.state = 'queued') AS queued
+        FROM notifications AS n
+        WHERE n.channel = 'sms' AND n.created_at >= :starts_at AND n.created_at < :ends_at
+          AND {rows_of("n.created_at", REPORT)}
+        GROUP BY 1, 2
+    """
+
+
+# The settled days' rollup rows and the other days' live rows; GROUPING SETS then make the
+# per-provider rows, the per-day series for the chart and the total (zeros when there is
+# nothing) from those few hundred groups.
 SMS_BY_PROVIDER = text(
     f"""
     SELECT GROUPING(provider) AS no_provider_grouping,
@@ -30,20 +54,20 @@ SMS_BY_PROVIDER = text(
            CAST(coalesce(sum(failed), 0) AS bigint) AS failed,
            CAST(coalesce(sum(queued), 0) AS bigint) AS queued
     FROM (
-        SELECT n.provider, {local_day("n.created_at")} AS day,
-               count(*) AS messages,
-               coalesce(sum(n.segment_count), 0) AS segments,
-               count(*) FILTER (WHERE n.sent_at IS NOT NULL) AS sent,
-               count(*) FILTER (WHERE n.state = 'delivered') AS delivered,
-               count(*) FILTER (WHERE n.state = 'failed') AS failed,
-               count(*) FILTER (WHERE n.state = 'queued') AS queued
-        FROM notifications AS n
-        WHERE n.channel = 'sms' AND n.created_at >= :starts_at AND n.created_at < :ends_at
-        GROUP BY 1, 2
+        SELECT {_COLUMNS} FROM report_sms_days AS sd
+        WHERE sd.day >= :first_on AND sd.day <= :last_on AND {settled("sd.day", REPORT)}
+        UNION ALL
+        {_fine_rows(live)}
     ) AS per_provider_day
     GROUP BY GROUPING SETS ((provider), (day), ())
     ORDER BY provider NULLS LAST, day
     """
+)
+
+ROLLUP = Rollup(
+    REPORT,
+    "report_sms_days",
+    text(f"INSERT INTO report_sms_days ({_COLUMNS}) {_fine_rows(settling)}"),
 )
 
 
