@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session
 
 from tulpar.reports.period import Period
 from tulpar.reports.rollup import Rollup
-from tulpar.reports.statement import execute, live, local_day, period_values, settled, settling
+from tulpar.reports.statement import (
+    execute,
+    live_ranges,
+    local_day,
+    period_range,
+    period_values,
+    settle_ranges,
+    settled,
+    within,
+)
 
 FAILED_STATES = ("payment_failed", "expired", "provisioning_failed", "refunded")
 
@@ -31,14 +40,15 @@ _COLUMNS = "state, reason, currency, day, orders, amount_minor, refunded_minor"
 # orders placed on the days ``rows_of`` selects. The reason is the newest event into the
 # current state, found through ix_order_events_order_id_id for the few failed orders only;
 # refunds (no index on their order) are summed once per order and hash-joined.
-def _fine_rows(rows_of: Callable[[str, str], str]) -> str:
+def _fine_rows(ranges: Callable[[str], str]) -> str:
     return f"""
         SELECT CAST(o.state AS text) AS state, coalesce(e.reason, '') AS reason, o.currency,
                {local_day("o.created_at")} AS day,
                count(*) AS orders,
                sum(o.amount_minor) AS amount_minor,
                coalesce(sum(r.refunded_minor), 0) AS refunded_minor
-        FROM orders AS o
+        FROM {ranges(REPORT)}
+        JOIN orders AS o ON {within("o.created_at")}
         LEFT JOIN LATERAL (
             SELECT oe.reason FROM order_events AS oe
             WHERE oe.order_id = o.id AND oe.to_state = o.state
@@ -53,7 +63,6 @@ def _fine_rows(rows_of: Callable[[str, str], str]) -> str:
         ) AS r ON r.order_id = o.id
         WHERE o.state IN ('payment_failed', 'expired', 'provisioning_failed', 'refunded')
           AND o.created_at >= :starts_at AND o.created_at < :ends_at
-          AND {rows_of("o.created_at", REPORT)}
         GROUP BY 1, 2, 3, 4
     """
 
@@ -61,8 +70,16 @@ def _fine_rows(rows_of: Callable[[str, str], str]) -> str:
 # GROUPING SETS over the settled days' rollup rows and the other days' live rows give the
 # (state, reason) rows, each state's total (ordered after its reasons), the per-day series
 # and the grand total.
-FAILURES = text(
-    f"""
+def _rollup_rows() -> str:
+    return f"""
+        SELECT {_COLUMNS} FROM report_failure_days AS fd
+        WHERE fd.day >= :first_on AND fd.day <= :last_on AND {settled("fd.day", REPORT)}
+        UNION ALL
+    """
+
+
+def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
+    return f"""
     SELECT GROUPING(state) AS no_state_grouping,
            GROUPING(reason) AS no_reason_grouping,
            GROUPING(day) AS no_day_grouping,
@@ -71,20 +88,22 @@ FAILURES = text(
            CAST(sum(amount_minor) AS bigint) AS amount_minor,
            CAST(sum(refunded_minor) AS bigint) AS refunded_minor
     FROM (
-        SELECT {_COLUMNS} FROM report_failure_days AS fd
-        WHERE fd.day >= :first_on AND fd.day <= :last_on AND {settled("fd.day", REPORT)}
-        UNION ALL
-        {_fine_rows(live)}
+        {_rollup_rows() if rollups else ""}
+        {_fine_rows(ranges)}
     ) AS failed_orders
     GROUP BY GROUPING SETS ((state, reason, currency), (state, currency), (day), ())
     ORDER BY state, currency, no_reason_grouping, reason, day
     """
-)
+
+
+FAILURES = text(_statement(live_ranges, rollups=True))
+# Every day read live, no rollups: what the report cost before them (bench/reports.py).
+FAILURES_LIVE = text(_statement(period_range, rollups=False))
 
 ROLLUP = Rollup(
     REPORT,
     "report_failure_days",
-    text(f"INSERT INTO report_failure_days ({_COLUMNS}) {_fine_rows(settling)}"),
+    text(f"INSERT INTO report_failure_days ({_COLUMNS}) {_fine_rows(settle_ranges)}"),
 )
 
 

@@ -14,7 +14,16 @@ from sqlalchemy.orm import Session
 
 from tulpar.reports.period import Period
 from tulpar.reports.rollup import Rollup
-from tulpar.reports.statement import execute, live, local_day, period_values, settled, settling
+from tulpar.reports.statement import (
+    execute,
+    live_ranges,
+    local_day,
+    period_range,
+    period_values,
+    settle_ranges,
+    settled,
+    within,
+)
 
 REPORT = "promotions"
 _COLUMNS = "promotion_id, currency, day, redemptions, discount_minor, bonus_data_bytes, bonus_days"
@@ -23,26 +32,34 @@ _COLUMNS = "promotion_id, currency, day, redemptions, discount_minor, bonus_data
 # The fine groups: per (promotion, currency, local day) of the redemptions that stand, made
 # on the days ``rows_of`` selects. The promotions' codes and names are joined when the
 # report is read.
-def _fine_rows(rows_of: Callable[[str, str], str]) -> str:
+def _fine_rows(ranges: Callable[[str], str]) -> str:
     return f"""
         SELECT pr.promotion_id, o.currency, {local_day("pr.created_at")} AS day,
                count(*) AS redemptions,
                sum(o.discount_minor) AS discount_minor,
                sum(o.bonus_data_bytes) AS bonus_data_bytes,
                sum(o.bonus_days) AS bonus_days
-        FROM promotion_redemptions AS pr
+        FROM {ranges(REPORT)}
+        JOIN promotion_redemptions AS pr ON {within("pr.created_at")}
         JOIN orders AS o ON o.id = pr.order_id
         WHERE pr.state = 'redeemed'
           AND pr.created_at >= :starts_at AND pr.created_at < :ends_at
-          AND {rows_of("pr.created_at", REPORT)}
         GROUP BY 1, 2, 3
     """
 
 
 # GROUPING SETS over the settled days' rollup rows and the other days' live rows: per
 # (promotion, currency), per currency, and redemptions per day.
-PROMOTION_COST = text(
-    f"""
+def _rollup_rows() -> str:
+    return f"""
+        SELECT {_COLUMNS} FROM report_promotion_days AS pd
+        WHERE pd.day >= :first_on AND pd.day <= :last_on AND {settled("pd.day", REPORT)}
+        UNION ALL
+    """
+
+
+def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
+    return f"""
     SELECT GROUPING(promotion_id) AS no_promotion_grouping,
            GROUPING(currency) AS no_currency_grouping,
            promotion_id, currency, day,
@@ -54,22 +71,24 @@ PROMOTION_COST = text(
     FROM (
         SELECT fine.*, p.code, p.names ->> :language AS name
         FROM (
-            SELECT {_COLUMNS} FROM report_promotion_days AS pd
-            WHERE pd.day >= :first_on AND pd.day <= :last_on AND {settled("pd.day", REPORT)}
-            UNION ALL
-            {_fine_rows(live)}
+            {_rollup_rows() if rollups else ""}
+            {_fine_rows(ranges)}
         ) AS fine
         JOIN promotions AS p ON p.id = fine.promotion_id
     ) AS redeemed
     GROUP BY GROUPING SETS ((promotion_id, currency), (currency), (day))
     ORDER BY promotion_id NULLS LAST, currency, day
     """
-)
+
+
+PROMOTION_COST = text(_statement(live_ranges, rollups=True))
+# Every day read live, no rollups: what the report cost before them (bench/reports.py).
+PROMOTION_COST_LIVE = text(_statement(period_range, rollups=False))
 
 ROLLUP = Rollup(
     REPORT,
     "report_promotion_days",
-    text(f"INSERT INTO report_promotion_days ({_COLUMNS}) {_fine_rows(settling)}"),
+    text(f"INSERT INTO report_promotion_days ({_COLUMNS}) {_fine_rows(settle_ranges)}"),
 )
 
 

@@ -60,6 +60,8 @@ def older_transactions(session: Session, since: datetime) -> int:
     """Other transactions on this database that began before ``since`` and are still open.
     (Those of another role show only to a member of pg_read_all_stats: Tulpar's web and
     worker processes share one role.)"""
+    # The activity view is read once per transaction and kept: read it afresh.
+    session.execute(text("SELECT pg_stat_clear_snapshot()"))
     count: int = session.execute(
         text(
             "SELECT count(*) FROM pg_stat_activity "

@@ -18,21 +18,31 @@ from sqlalchemy.orm import Session
 
 from tulpar.reports.period import Period
 from tulpar.reports.rollup import Rollup
-from tulpar.reports.statement import execute, live, local_day, period_values, settled, settling
+from tulpar.reports.statement import (
+    execute,
+    live_ranges,
+    local_day,
+    period_range,
+    period_values,
+    settle_ranges,
+    settled,
+    within,
+)
 
 
 # The fine groups: per (currency, local day, channel, plan, store) of the paid orders placed
 # on the days ``rows_of`` selects. Plans and stores are kept by id (their codes are joined
 # when the report is read, so a renamed code shows everywhere at once). A NULL plan is a
 # wallet top-up; a NULL store a sale away from the counter.
-def _fine_rows(rows_of: Callable[[str, str], str]) -> str:
+def _fine_rows(ranges: Callable[[str], str]) -> str:
     return f"""
         SELECT o.currency, {local_day("o.created_at")} AS day,
                CAST(o.channel AS text) AS channel, o.plan_id, cs.store_id,
                count(*) AS orders,
                sum(o.amount_minor) AS gross_minor,
                coalesce(sum(r.refunded_minor), 0) AS refunded_minor
-        FROM orders AS o
+        FROM {ranges(REPORT)}
+        JOIN orders AS o ON {within("o.created_at")}
         LEFT JOIN counter_sales AS cs ON cs.order_id = o.id
         LEFT JOIN (
             SELECT order_id, sum(amount_minor) AS refunded_minor
@@ -42,7 +52,6 @@ def _fine_rows(rows_of: Callable[[str, str], str]) -> str:
         ) AS r ON r.order_id = o.id
         WHERE o.paid_payment_id IS NOT NULL
           AND o.created_at >= :starts_at AND o.created_at < :ends_at
-          AND {rows_of("o.created_at", REPORT)}
         GROUP BY 1, 2, 3, 4, 5
     """
 
@@ -50,10 +59,19 @@ def _fine_rows(rows_of: Callable[[str, str], str]) -> str:
 REPORT = "revenue"
 _COLUMNS = "currency, day, channel, plan_id, store_id, orders, gross_minor, refunded_minor"
 
+
 # The settled days' rollup rows and the other days' live rows, then GROUPING SETS make every
 # breakdown and the per-currency total from those few hundred groups.
-REVENUE = text(
-    f"""
+def _rollup_rows() -> str:
+    return f"""
+        SELECT {_COLUMNS} FROM report_revenue_days AS rd
+        WHERE rd.day >= :first_on AND rd.day <= :last_on AND {settled("rd.day", REPORT)}
+        UNION ALL
+    """
+
+
+def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
+    return f"""
     SELECT GROUPING(day) AS no_day_grouping,
            GROUPING(channel) AS no_channel_grouping,
            GROUPING(plan_code) AS no_plan_grouping,
@@ -65,10 +83,8 @@ REVENUE = text(
     FROM (
         SELECT fine.*, p.code AS plan_code, s.code AS store_code
         FROM (
-            SELECT {_COLUMNS} FROM report_revenue_days AS rd
-            WHERE rd.day >= :first_on AND rd.day <= :last_on AND {settled("rd.day", REPORT)}
-            UNION ALL
-            {_fine_rows(live)}
+            {_rollup_rows() if rollups else ""}
+            {_fine_rows(ranges)}
         ) AS fine
         LEFT JOIN plans AS p ON p.id = fine.plan_id
         LEFT JOIN stores AS s ON s.id = fine.store_id
@@ -80,12 +96,16 @@ REVENUE = text(
     ORDER BY currency, channel, plan_code NULLS LAST, store_code NULLS LAST, day,
              no_day_grouping, no_channel_grouping, no_plan_grouping, no_store_grouping
     """
-)
+
+
+REVENUE = text(_statement(live_ranges, rollups=True))
+# Every day read live, no rollups: what the report cost before them (bench/reports.py).
+REVENUE_LIVE = text(_statement(period_range, rollups=False))
 
 ROLLUP = Rollup(
     REPORT,
     "report_revenue_days",
-    text(f"INSERT INTO report_revenue_days ({_COLUMNS}) {_fine_rows(settling)}"),
+    text(f"INSERT INTO report_revenue_days ({_COLUMNS}) {_fine_rows(settle_ranges)}"),
 )
 
 DIMENSIONS = ("channel", "plan", "store")

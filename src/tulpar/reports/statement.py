@@ -17,7 +17,7 @@ or missed (see reports/settlement.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, TextClause, text
@@ -31,41 +31,49 @@ _NO_JIT = text("SET LOCAL jit = off")
 # instants) rather than a time-zone conversion per row, which cost more than the rest of
 # the row's work on a year of notifications. Rows are already limited to the period, so
 # the bucket is 1 .. the number of days.
-BUCKET = "width_bucket({moment}, CAST(:day_opens AS timestamptz[]))"
-LOCAL_DAY = "CAST(:first_on AS date) + " + BUCKET + " - 1"
-
-# A report reads live what falls at or after the settled horizon (everything when
-# ``:rollups`` is false: the bare statement) and the settled days marked dirty.
-# Each is a CASE on ``:rollups`` the planner folds (the parameter's value is known when the
-# statement is planned), so the bare statement plans as a plain scan of the period.
-_REPORT_LIVE_FROM = (
-    "CASE WHEN :rollups THEN "
-    "(SELECT coalesce(h.settled_before, '-infinity') FROM report_horizon AS h) "
-    "ELSE CAST('-infinity' AS timestamptz) END"
+LOCAL_DAY = (
+    "CAST(:first_on AS date) + width_bucket({moment}, CAST(:day_opens AS timestamptz[])) - 1"
 )
-_REPORT_DIRTY = (
-    "CASE WHEN :rollups THEN "
+
+# The live rows of a report are joined to its live ranges (``lr``: opens, closes), so each
+# range is an index scan on the row's moment. A report's ranges are the settled horizon to
+# the period's end (everything when nothing is settled) and each settled day marked dirty
+# (only before the horizon: the ranges never overlap). ``h.id = 1`` tells the planner the
+# horizon is one row (by its key), so it plans an index scan per range, not a join of the
+# whole table against the ranges.
+_REPORT_RANGES = """(
+    SELECT greatest(CAST(:starts_at AS timestamptz), coalesce(h.settled_before, '-infinity'))
+               AS opens,
+           CAST(:ends_at AS timestamptz) AS closes
+    FROM report_horizon AS h
+    WHERE h.id = 1 AND coalesce(h.settled_before, '-infinity') < :ends_at
+    UNION ALL
+    SELECT bounds.day_bounds[dirty.n], bounds.day_bounds[dirty.n + 1]
+    FROM (
+        SELECT DISTINCT width_bucket(d.moment, CAST(:day_opens AS timestamptz[])) AS n
+        FROM report_dirty_days AS d
+        JOIN report_horizon AS h ON h.id = 1 AND d.moment < h.settled_before
+        WHERE d.report = '{report}' AND d.moment >= :starts_at AND d.moment < :ends_at
+    ) AS dirty,
+    (SELECT CAST(:day_opens AS timestamptz[]) || CAST(:ends_at AS timestamptz) AS day_bounds)
+        AS bounds
+) AS lr"""
+# Every day of the period (the bare statement, with no rollups); the planner folds the one
+# range into the scan's bounds.
+_PERIOD_RANGE = (
+    "(SELECT CAST(:starts_at AS timestamptz) AS opens, CAST(:ends_at AS timestamptz) AS closes)"
+    " AS lr"
+)
+# The days being settled, as runs of consecutive days (see :func:`settle_values`).
+_SETTLE_RANGES = (
+    "unnest(CAST(:range_opens AS timestamptz[]), CAST(:range_closes AS timestamptz[]))"
+    " AS lr(opens, closes)"
+)
+_DIRTY_BUCKETS = (
     "ARRAY(SELECT DISTINCT width_bucket(d.moment, CAST(:day_opens AS timestamptz[])) "
     "FROM report_dirty_days AS d WHERE d.report = '{report}' "
-    "AND d.moment >= :starts_at AND d.moment < :ends_at) "
-    "ELSE CAST('{{}}' AS integer[]) END"
-)
-# The earliest live moment, as a bound an index on the moment can start its scan at: the
-# opening of the earliest dirty day, else the horizon.
-_REPORT_LIVE_LOW = (
-    "CASE WHEN :rollups THEN least("
-    "(SELECT coalesce(h.settled_before, '-infinity') FROM report_horizon AS h), "
-    "(SELECT (CAST(:day_opens AS timestamptz[]))"
-    "[width_bucket(min(d.moment), CAST(:day_opens AS timestamptz[]))] "
-    "FROM report_dirty_days AS d WHERE d.report = '{report}' "
     "AND d.moment >= :starts_at AND d.moment < :ends_at)"
-    ") ELSE CAST(:starts_at AS timestamptz) END"
 )
-_REPORT_SETTLED_THROUGH = (
-    "CASE WHEN :rollups THEN (SELECT h.settled_through FROM report_horizon AS h) END"
-)
-# Settling computes exactly the days it is given (as buckets of the span they cover).
-_SETTLE_DAYS = "CAST(:settle_buckets AS integer[])"
 
 
 def local_day(moment: str) -> str:
@@ -73,49 +81,59 @@ def local_day(moment: str) -> str:
     return LOCAL_DAY.format(moment=moment)
 
 
-def live(moment: str, report: str) -> str:
-    """SQL: the row at ``moment`` (a column, already within the period) is read live by the
-    report ``report``: at or after the settled horizon, or on a settled day marked dirty."""
-    return (
-        f"{moment} >= {_REPORT_LIVE_LOW.format(report=report)} AND "
-        f"({moment} >= {_REPORT_LIVE_FROM} OR "
-        f"{BUCKET.format(moment=moment)} = ANY ({_REPORT_DIRTY.format(report=report)}))"
-    )
+def live_ranges(report: str) -> str:
+    """SQL FROM item ``lr``: the ranges report ``report`` reads live."""
+    return _REPORT_RANGES.format(report=report)
 
 
-def settling(moment: str, report: str) -> str:
-    """SQL: the row at ``moment`` is on one of the days being settled (``:settle_buckets``)."""
-    del report  # the same shape as :func:`live`, for the statements built by either
-    return f"{BUCKET.format(moment=moment)} = ANY ({_SETTLE_DAYS})"
+def period_range(report: str) -> str:
+    """SQL FROM item ``lr``: the whole period, read live."""
+    del report  # the same shape as live_ranges
+    return _PERIOD_RANGE
+
+
+def settle_ranges(report: str) -> str:
+    """SQL FROM item ``lr``: the days being settled."""
+    del report
+    return _SETTLE_RANGES
+
+
+def within(moment: str) -> str:
+    """SQL: ``moment`` (a column) is in the range ``lr``."""
+    return f"{moment} >= lr.opens AND {moment} < lr.closes"
 
 
 def settled(day: str, report: str) -> str:
     """SQL: the rollup row of local day ``day`` (a column, within the period) is read: the day
     is settled and not marked dirty since."""
     return (
-        f"({day} <= {_REPORT_SETTLED_THROUGH} AND NOT "
-        f"({day} - CAST(:first_on AS date) + 1 = ANY ({_REPORT_DIRTY.format(report=report)})))"
+        f"({day} <= (SELECT h.settled_through FROM report_horizon AS h WHERE h.id = 1) AND NOT "
+        f"({day} - CAST(:first_on AS date) + 1 = ANY ({_DIRTY_BUCKETS.format(report=report)})))"
     )
 
 
-def period_values(period: Period, *, rollups: bool = True) -> dict[str, Any]:
-    """The parameters of a report's statement; ``rollups`` False reads every day live."""
+def period_values(period: Period) -> dict[str, Any]:
     return {
         "first_on": period.first_on,
         "last_on": period.last_on,
         "day_opens": day_opens(period),
         "starts_at": period.starts_at,
         "ends_at": period.ends_at,
-        "rollups": rollups,
     }
 
 
 def settle_values(days: Sequence[date]) -> dict[str, Any]:
     """The parameters of a settling statement computing the rows of ``days`` (sorted)."""
-    span = Period(days[0], days[-1])
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and runs[-1][-1] + timedelta(days=1) == day:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
     return {
-        **period_values(span),
-        "settle_buckets": [(day - span.first_on).days + 1 for day in days],
+        **period_values(Period(days[0], days[-1])),
+        "range_opens": [Period(run[0], run[0]).starts_at for run in runs],
+        "range_closes": [Period(run[-1], run[-1]).ends_at for run in runs],
     }
 
 

@@ -106,8 +106,9 @@ BEGIN
 END $$;
 
 -- Notifications: the SMS report by the moment the message was queued; a reminder handed to
--- a provider may count for the renewals after it (renewals.py), so the validity ends those
--- renewals replaced are marked too.
+-- a provider may count for the renewals placed up to 96 hours after it was queued
+-- (renewals.py: REMINDER_WINDOW + QUEUE_ALLOWANCE), so the validity ends those renewals
+-- replaced are marked too.
 CREATE FUNCTION report_mark_notification() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     horizon timestamptz := report_marks_before();
@@ -116,25 +117,35 @@ BEGIN
     IF horizon IS NULL THEN
         RETURN NULL;
     END IF;
+    IF TG_OP <> 'INSERT' AND OLD.channel = 'sms' AND OLD.created_at < horizon THEN
+        INSERT INTO report_dirty_days (report, moment) VALUES ('sms', OLD.created_at);
+    END IF;
+    IF TG_OP <> 'DELETE' AND NEW.channel = 'sms' AND NEW.created_at < horizon
+       AND (TG_OP = 'INSERT'
+            OR (OLD.channel, OLD.created_at) IS DISTINCT FROM (NEW.channel, NEW.created_at))
+    THEN
+        INSERT INTO report_dirty_days (report, moment) VALUES ('sms', NEW.created_at);
+    END IF;
+    IF TG_OP = 'UPDATE'
+       AND (OLD.sent_at, OLD.template, OLD.card_id, OLD.created_at)
+           IS NOT DISTINCT FROM (NEW.sent_at, NEW.template, NEW.card_id, NEW.created_at)
+    THEN
+        RETURN NULL;
+    END IF;
     FOREACH row_of IN ARRAY CASE TG_OP WHEN 'INSERT' THEN ARRAY[NEW]
                                        WHEN 'DELETE' THEN ARRAY[OLD]
                                        ELSE ARRAY[OLD, NEW] END
     LOOP
-        IF row_of.channel = 'sms' AND row_of.created_at < horizon THEN
-            INSERT INTO report_dirty_days (report, moment) VALUES ('sms', row_of.created_at);
-        END IF;
-        IF starts_with(row_of.template, 'reminder_') AND row_of.sent_at IS NOT NULL
-           AND (TG_OP <> 'UPDATE'
-                OR (OLD.sent_at, OLD.template, OLD.card_id, OLD.created_at)
-                   IS DISTINCT FROM (NEW.sent_at, NEW.template, NEW.card_id, NEW.created_at))
-        THEN
+        IF starts_with(row_of.template, 'reminder_') AND row_of.sent_at IS NOT NULL THEN
             INSERT INTO report_dirty_days (report, moment)
             SELECT 'renewals', b.replaced_validity_ends_at
             FROM bundles AS b
             LEFT JOIN orders AS o ON o.id = b.order_id
             WHERE b.card_id = row_of.card_id
               AND b.replaced_validity_ends_at < horizon
-              AND coalesce(o.created_at, b.created_at) >= row_of.created_at;
+              AND coalesce(o.created_at, b.created_at) >= row_of.created_at
+              AND coalesce(o.created_at, b.created_at)
+                  < row_of.created_at + interval '96 hours';
         END IF;
     END LOOP;
     RETURN NULL;
