@@ -357,3 +357,19 @@ def test_each_statement_over_rollups_answers_as_its_live_statement(session: Sess
         read = [tuple(row) for row in execute(session, statement, values)]
         assert read == [tuple(row) for row in execute(session, live, values)]
         assert read != [] or statement is promotions.PROMOTION_COST
+
+
+def test_without_the_horizon_row_everything_is_read_live_and_settling_writes_it_again(
+    session: Session,
+) -> None:
+    card = create_card(session).id
+    order(session, card_id=card, at=_utc(1, 5), amount_minor=100000)
+    session.execute(text("DELETE FROM report_horizon"))  # as the tests' TRUNCATE leaves it
+    figures = {"KZT": RevenueFigures(1, 100000, 0)}
+    assert service.revenue_report(session, staff("support"), PERIOD).totals == figures
+
+    assert settle_at(session, SETTLED_AT).settled_through == date(2026, 11, 2)
+    assert service.revenue_report(session, staff("support"), PERIOD).totals == figures
+    assert session.execute(text("SELECT settled_through FROM report_horizon")).scalar_one() == (
+        date(2026, 11, 2)
+    )

@@ -37,23 +37,24 @@ LOCAL_DAY = (
 
 # The live rows of a report are joined to its live ranges (``lr``: opens, closes), so each
 # range is an index scan on the row's moment. A report's ranges are the settled horizon to
-# the period's end (everything when nothing is settled) and each settled day marked dirty
-# (only before the horizon: the ranges never overlap). ``h.id = 1`` tells the planner the
-# horizon is one row (by its key), so it plans an index scan per range, not a join of the
-# whole table against the ranges.
-_REPORT_RANGES = """(
-    SELECT greatest(CAST(:starts_at AS timestamptz), coalesce(h.settled_before, '-infinity'))
-               AS opens,
+# the period's end (everything when nothing is settled, or the horizon row is missing) and
+# each settled day marked dirty (only before the horizon: the ranges never overlap). The
+# horizon is read by its key, so the planner knows it is one row and plans an index scan
+# per range, not a join of the whole table against the ranges.
+_SETTLED_BEFORE = (
+    "coalesce((SELECT h.settled_before FROM report_horizon AS h WHERE h.id = 1), '-infinity')"
+)
+_REPORT_RANGES = f"""(
+    SELECT greatest(CAST(:starts_at AS timestamptz), {_SETTLED_BEFORE}) AS opens,
            CAST(:ends_at AS timestamptz) AS closes
-    FROM report_horizon AS h
-    WHERE h.id = 1 AND coalesce(h.settled_before, '-infinity') < :ends_at
+    WHERE {_SETTLED_BEFORE} < :ends_at
     UNION ALL
     SELECT bounds.day_bounds[dirty.n], bounds.day_bounds[dirty.n + 1]
     FROM (
         SELECT DISTINCT width_bucket(d.moment, CAST(:day_opens AS timestamptz[])) AS n
         FROM report_dirty_days AS d
         JOIN report_horizon AS h ON h.id = 1 AND d.moment < h.settled_before
-        WHERE d.report = '{report}' AND d.moment >= :starts_at AND d.moment < :ends_at
+        WHERE d.report = '{{report}}' AND d.moment >= :starts_at AND d.moment < :ends_at
     ) AS dirty,
     (SELECT CAST(:day_opens AS timestamptz[]) || CAST(:ends_at AS timestamptz) AS day_bounds)
         AS bounds

@@ -28,7 +28,8 @@ depends_on = None
 # and only settles the new days once every transaction that may have read the old horizon
 # has ended (reports/settlement.py).
 #
-# The live days are read through new indexes on the orders' and the messages' moments.
+# The live days are read through new indexes on the moments of the orders, the messages and
+# the redemptions.
 
 _COUNTS = {
     "report_revenue_days": ("orders", "gross_minor", "refunded_minor"),
@@ -309,6 +310,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_orders_created_at", "orders", ["created_at"])
     op.create_index("ix_notifications_created_at", "notifications", ["created_at"])
+    op.create_index("ix_promotion_redemptions_created_at", "promotion_redemptions", ["created_at"])
     op.execute(_FUNCTIONS)
     op.execute(_TRIGGERS)
 
@@ -318,6 +320,7 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER {trigger} ON {table}")
     for function in _DROP_FUNCTIONS:
         op.execute(f"DROP FUNCTION {function}")
+    op.drop_index("ix_promotion_redemptions_created_at", table_name="promotion_redemptions")
     op.drop_index("ix_notifications_created_at", table_name="notifications")
     op.drop_index("ix_orders_created_at", table_name="orders")
     for table in (
