@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from itertools import repeat
+from operator import methodcaller
+from typing import NamedTuple, cast
 
 from tulpar.errors import InvalidInputError
 from tulpar.identifiers import Iccid, Msisdn, parse_card_reference
@@ -16,6 +18,11 @@ from tulpar.rating.service import MAX_RECORD_QUANTITY
 FIELDS = ("source", "record_id", "card", "kind", "quantity", "occurred_at")
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})$"
+)
+# The same times, one per line, matched over a whole batch at once (ASCII digits only: a batch
+# with any other falls back to the record-by-record checks, which say what is wrong).
+_RFC3339_LINES = re.compile(
+    r"(?:\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:[Zz]|[+-]\d\d:\d\d)\n)*", re.ASCII
 )
 _KINDS = {kind.value: kind for kind in UsageKind}
 _IMSI = re.compile(r"^[0-9]{14,15}$")
@@ -79,6 +86,77 @@ def parse_record(raw: Mapping[str, object], *, window: OccurredWindow) -> Parsed
         kind=_kind(raw.get("kind")),
         quantity=_quantity(raw.get("quantity")),
         occurred_at=_occurred_at(raw.get("occurred_at"), window=window),
+    )
+
+
+class CleanBatch(NamedTuple):
+    """A batch every record of which is clean, field by field (position i is record i)."""
+
+    sources: list[str]
+    record_ids: list[str]
+    cards: list[CardKey]
+    kinds: list[UsageKind]
+    quantities: list[int]
+    occurred_at: list[datetime]  # in UTC
+
+
+_to_utc = methodcaller("astimezone", UTC)
+_FIELD_TYPES = (str, str, str, str, int, str)  # exactly, as in _clean (a bool is no quantity)
+
+
+def parse_clean_batch(raws: Sequence[object], *, window: OccurredWindow) -> CleanBatch | None:
+    """The usual batch, checked a field at a time over all its records: what :func:`_clean`
+    accepts one by one, each check a few C calls for the whole batch instead of dozens of
+    Python steps per record. None when any record is not clean: the batch then goes through
+    :func:`parse_record`, record by record, which gives every record the same answer."""
+    if not raws or set(map(type, raws)) != {dict}:
+        return None
+    records = cast(Sequence[dict[str, object]], raws)
+    columns = [list(map(dict.get, records, repeat(name))) for name in FIELDS]
+    if any(
+        set(map(type, column)) != {kind} for column, kind in zip(columns, _FIELD_TYPES, strict=True)
+    ):
+        return None
+    sources, record_ids, cards, kinds, times = (
+        cast(list[str], columns[index]) for index in (0, 1, 2, 3, 5)
+    )
+    quantities = cast(list[int], columns[4])
+    if not (
+        min(map(len, sources)) > 0
+        and max(map(len, sources)) <= 64
+        and min(map(len, record_ids)) > 0
+        and max(map(len, record_ids)) <= 128
+        and min(quantities) > 0
+        and max(quantities) <= MAX_RECORD_QUANTITY
+        # every text is key text if and only if all of them joined are
+        and _is_key_text("".join(sources) + "".join(record_ids))
+    ):
+        return None
+    lines = "\n".join(times) + "\n"
+    # One time per line: no time may hold a line break of its own.
+    if lines.count("\n") != len(times) or _RFC3339_LINES.fullmatch(lines) is None:
+        return None
+    usage_kinds = list(map(_KINDS.get, kinds))
+    card_keys = list(map(_card_key, cards))
+    if None in usage_kinds or set(map(type, card_keys)) != {CardKey}:
+        return None
+    try:
+        # The times are ASCII: upper-casing all of them at once is upper-casing each.
+        moments = list(
+            map(datetime.fromisoformat, lines[:-1].upper().replace("Z", "+00:00").split("\n"))
+        )
+        # As in _clean: compared before converting, so the conversion cannot overflow.
+        if not (window.earliest <= min(moments) and max(moments) <= window.latest):
+            return None
+    except (ValueError, OverflowError):
+        return None
+    return CleanBatch(
+        sources,
+        record_ids,
+        cast(list[CardKey], card_keys),
+        cast(list[UsageKind], usage_kinds),
+        quantities,
+        list(map(_to_utc, moments)),
     )
 
 
