@@ -2,8 +2,9 @@
 
 A batch lives in temporary tables of the session's connection: ``rating_incoming`` (the batch
 as given), ``rating_new`` (records stored by this batch) and ``rating_later`` (the few records
-that must wait for a later round, with the bundles each may draw on). Each batch empties them
-first; the first two are also emptied at every commit.
+that must wait for a later round, with the bundles each may draw on). The first two are emptied
+at every commit, and by a batch that follows another in the same transaction; ``rating_later``
+by the statement that fills it.
 
 The cards of ``rating_new`` are also kept, sorted, in the session's ``info`` (:func:`insert_new`
 sets them) for the statements that follow, which name them as an array: a temporary table has
@@ -57,23 +58,34 @@ _CREATE_TEMP_TABLES = text(
     );
     DELETE FROM rating_incoming;
     DELETE FROM rating_new;
-    DELETE FROM rating_later;
     """
 )
-_EMPTY_TEMP_TABLES = text(
-    "DELETE FROM rating_incoming; DELETE FROM rating_new; DELETE FROM rating_later"
-)
+_EMPTY_TEMP_TABLES = text("DELETE FROM rating_incoming; DELETE FROM rating_new")
 
 # Whether this connection's temporary tables exist, in its ``info``: checking with
 # IF NOT EXISTS costs three catalog lookups and three notices per batch. False: made in the
 # transaction under way (gone if it rolls back); True: made by one that committed.
 _TEMP_TABLES_MADE = "tulpar.rating.temp_tables_made"
+# Whether a batch of the transaction under way may have left rows in them, also in ``info``:
+# the usual transaction rates one batch, into tables its start found empty (a commit or a
+# rollback empties them), and needs no statement to empty them first. A savepoint rolled back
+# leaves the mark: at worst a batch empties empty tables.
+_TEMP_TABLES_FILLED = "tulpar.rating.temp_tables_filled"
 
 
 @event.listens_for(Engine, "commit")
 def _temp_tables_kept(connection: Connection) -> None:
-    if not connection.invalidated and connection.info.get(_TEMP_TABLES_MADE) is False:
+    if connection.invalidated:
+        return
+    connection.info.pop(_TEMP_TABLES_FILLED, None)
+    if connection.info.get(_TEMP_TABLES_MADE) is False:
         connection.info[_TEMP_TABLES_MADE] = True
+
+
+@event.listens_for(Engine, "rollback")
+def _temp_tables_emptied(connection: Connection) -> None:
+    if not connection.invalidated:
+        connection.info.pop(_TEMP_TABLES_FILLED, None)
 
 
 @event.listens_for(Engine, "rollback")
@@ -88,13 +100,14 @@ def _temp_tables_maybe_lost(connection: Connection, *_: object) -> None:
 
 
 def _ready_temp_tables(session: Session) -> None:
-    """The batch's temporary tables, empty."""
-    connection = session.connection()
-    if connection.info.get(_TEMP_TABLES_MADE) is True:
+    """The batch's temporary tables, empty (but ``rating_later``, see :data:`_BATCH`)."""
+    info = session.connection().info
+    if info.get(_TEMP_TABLES_MADE) is not True:
+        session.execute(_CREATE_TEMP_TABLES)
+        info.setdefault(_TEMP_TABLES_MADE, False)
+    elif info.get(_TEMP_TABLES_FILLED):
         session.execute(_EMPTY_TEMP_TABLES)
-        return
-    session.execute(_CREATE_TEMP_TABLES)
-    connection.info.setdefault(_TEMP_TABLES_MADE, False)
+    info[_TEMP_TABLES_FILLED] = True
 
 
 # The batch arrives by binary COPY: a third of the cost of sending it as arrays, most of it
@@ -173,7 +186,8 @@ _MAY_DRAW_ON = f"""b.card_id = r.card_id AND b.state <> 'revoked'
 # before starts a new round. (A bundle is valid over one stretch of time, so sets in one round
 # never share a bundle: within a round, a card's set is known by its first bundle, ``grp``, a
 # bigint far cheaper to sort and join on than the array.) Usually every record is rated in
-# round 1; the rest wait in ``rating_later``.
+# round 1; the rest wait in ``rating_later``, emptied of an earlier batch's rows by the same
+# statement (which does not see the rows it adds).
 _BATCH = f"""
     batch AS (
         SELECT id, card_id, kind, quantity, occurred_at, candidates,
@@ -194,6 +208,8 @@ _BATCH = f"""
             WINDOW w AS (PARTITION BY card_id, kind ORDER BY occurred_at, id)
         ) s
         WINDOW w AS (PARTITION BY card_id, kind ORDER BY occurred_at, id)
+    ), cleared AS (
+        DELETE FROM rating_later
     ), later AS (
         INSERT INTO rating_later (id, card_id, kind, quantity, occurred_at, candidates, round)
         SELECT id, card_id, kind, quantity, occurred_at, candidates, round FROM batch
