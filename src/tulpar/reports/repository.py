@@ -62,16 +62,17 @@ def locked_horizon(session: Session) -> Horizon:
 
 
 def older_transactions(session: Session, since: datetime) -> int:
-    """Other transactions on this database that began before ``since`` and are still open.
-    (Those of another role show only to a member of pg_read_all_stats: Tulpar's web and
-    worker processes share one role.)"""
+    """Other clients' transactions on this database that began before ``since`` and are still
+    open. Autovacuum writes no report's rows, so it is not waited for. Another role's
+    transactions show only to a member of pg_read_all_stats: Tulpar's web and worker
+    processes share one role."""
     # The activity view is read once per transaction and kept: read it afresh.
     session.execute(text("SELECT pg_stat_clear_snapshot()"))
     count: int = session.execute(
         text(
             "SELECT count(*) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND xact_start < :since"
+            "AND backend_type = 'client backend' AND xact_start < :since"
         ),
         {"since": since},
     ).scalar_one()
