@@ -127,8 +127,10 @@ _CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 # It answers the keys stored before; NOT IN (hashed) finds them cheaper than NOT EXISTS, which
 # sorts both sides by text. A last row (no key) holds the cards of the records it stored,
 # which the same statement locks in primary-key order (one round trip fewer per batch).
-# FOR NO KEY UPDATE: it does not conflict with the key-share locks that inserting rows which
-# reference these cards and bundles takes, so only rating and renewals wait on each other.
+# The cards are looked up by key, from an array (as IN, a join, it hashed every card for a
+# batch of a few dozen records). FOR NO KEY UPDATE: it does not conflict with the key-share
+# locks that inserting rows which reference these cards and bundles takes, so only rating and
+# renewals wait on each other.
 _INSERT_NEW = text(
     """
     WITH stored AS (
@@ -141,7 +143,7 @@ _INSERT_NEW = text(
         INSERT INTO rating_new (id, card_id, kind, quantity, occurred_at)
         SELECT id, card_id, kind, quantity, occurred_at FROM stored
     ), locked AS (
-        SELECT id FROM cards WHERE id IN (SELECT card_id FROM stored)
+        SELECT id FROM cards WHERE id = ANY (ARRAY(SELECT card_id FROM stored))
         ORDER BY id FOR NO KEY UPDATE
     )
     SELECT i.source, i.record_id, NULL FROM rating_incoming i
