@@ -127,6 +127,16 @@ def defer_in_transaction(
     return job_id
 
 
+def cancel_waiting_in_transaction(session: Session, job_id: int, *, delete: bool = False) -> bool:
+    """Cancel job ``job_id`` if it has not started (procrastinate's own function), inside the
+    session's transaction; ``delete`` drops its row too. False when it had started or ended."""
+    cancelled = session.execute(
+        text("SELECT procrastinate_cancel_job_v1(:job_id, false, :delete)"),
+        {"job_id": job_id, "delete": delete},
+    ).scalar_one_or_none()
+    return cancelled is not None
+
+
 def batch_defer_in_transaction(
     session: Session, task_name: str, jobs_kwargs: list[dict[str, Any]], *, queue: str = "default"
 ) -> list[int]:

@@ -18,6 +18,8 @@ from tulpar.inbox import service as inbox_service
 from tulpar.integrations.payments.protocol import ProviderError, RefundRequest
 from tulpar.integrations.payments.registry import provider_for
 from tulpar.jobs import app, expose_job_id, running_job_id
+from tulpar.notification import service as notification_service
+from tulpar.notification import tasks as notification_tasks
 from tulpar.payment import refunds
 from tulpar.payment.refunds import RefundReport
 from tulpar.provisioning import service as provisioning_service
@@ -74,10 +76,11 @@ def handle_inbox_message(message_id: int) -> None:
 def _call_and_record(planned: PlannedCall) -> None:
     """The carrier call of ``planned`` (no transaction open), then its answer recorded."""
     answer, error = provisioning_service.call_carrier(planned)
-    with transaction() as session:
+    with transaction() as session, notification_service.sending_in_line(session) as sms:
         outcome = provisioning.record_answer(
             session, planned, answer=answer, error=error, now=clock.now()
         )
+    notification_tasks.send_in_line(sms)
     log.info(
         "provisioning.call",
         order_id=planned.order_id,

@@ -4,7 +4,10 @@ in the same transaction), then send it from a job outside any write transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -29,6 +32,34 @@ DECOY_TASK = "notification.send_nothing"
 DECOY_LANGUAGE = "zh-Hans"  # the usual traveller's, so the text is as long as a real one
 # Secrets inside a template's text, masked once the message has left through a real provider.
 SECRET_PATTERNS = {"otp": re.compile(r"\b[0-9]{6}\b")}
+# How long the job of an SMS sent in line waits before sending it itself: it only acts when
+# the sender died between its commit and the provider's answer (see sending_in_line).
+IN_LINE_SAFETY_DELAY = timedelta(seconds=30)
+_SENT_IN_LINE = "tulpar.notification.sent_in_line"
+
+
+@dataclass(frozen=True, slots=True)
+class InLineSms:
+    """An SMS its caller sends once the transaction that queued it has committed."""
+
+    notification_id: int
+    job_id: int  # its notification.send job, waiting IN_LINE_SAFETY_DELAY
+
+
+@contextmanager
+def sending_in_line(session: Session) -> Iterator[list[InLineSms]]:
+    """Within the block, SMS that :func:`queue_sms` queues are the caller's to send right
+    after the transaction commits (``notification.tasks.send_in_line``), rather than waiting
+    in the job queue: a traveller's confirmation leaves as soon as the renewal is done. Each
+    still gets its ``notification.send`` job, deferred ``IN_LINE_SAFETY_DELAY`` later and
+    cancelled once sent, so a sender that dies in between loses nothing. The list fills as
+    they are queued."""
+    queued: list[InLineSms] = []
+    session.info[_SENT_IN_LINE] = queued
+    try:
+        yield queued
+    finally:
+        session.info.pop(_SENT_IN_LINE, None)
 
 
 def balance_context(session: Session, card: Card) -> dict[str, object]:
@@ -98,7 +129,15 @@ def queue_sms(
     )
     if notification is None:
         return None
-    defer_in_transaction(session, SEND_TASK, notification_id=notification.id)
+    in_line: list[InLineSms] | None = session.info.get(_SENT_IN_LINE)
+    if in_line is None:
+        defer_in_transaction(session, SEND_TASK, notification_id=notification.id)
+    else:
+        delay = int(IN_LINE_SAFETY_DELAY.total_seconds())
+        job_id = defer_in_transaction(
+            session, SEND_TASK, schedule_in={"seconds": delay}, notification_id=notification.id
+        )
+        in_line.append(InLineSms(notification.id, job_id))
     return notification
 
 

@@ -23,8 +23,9 @@ from tulpar.integrations.sms import (
     get_provider,
 )
 from tulpar.integrations.sms.smpp import SmppProvider
-from tulpar.jobs import app
+from tulpar.jobs import app, cancel_waiting_in_transaction
 from tulpar.notification import inbound, service
+from tulpar.notification.service import InLineSms
 
 log = structlog.get_logger()
 
@@ -73,6 +74,25 @@ def deliver(
         raise
     with transaction(factory) as session:
         service.record_sent(session, notification_id, receipt)
+
+
+def send_in_line(queued: list[InLineSms]) -> None:
+    """Send SMS whose transaction has committed, from the job that committed it (see
+    ``service.sending_in_line``), then cancel each one's waiting job. One that fails is left
+    to that job, with its error recorded: it runs ``IN_LINE_SAFETY_DELAY`` after queueing,
+    with the usual retries."""
+    factory = get_sessionmaker()
+    for sms in queued:
+        try:
+            deliver(factory, sms.notification_id)
+            with transaction(factory) as session:
+                cancel_waiting_in_transaction(session, sms.job_id, delete=True)
+        except Exception as error:  # the caller's own work is done: never fail it for an SMS
+            log.warning(
+                "notification.in_line_failed",
+                notification_id=sms.notification_id,
+                error=repr(error),
+            )
 
 
 @app.task(

@@ -77,14 +77,6 @@ def plan(session: Session, plan_id: int) -> Plan | None:
     return session.get(Plan, plan_id)
 
 
-def cancel_waiting_job(session: Session, job_id: int) -> bool:
-    """Cancel a job that has not started (procrastinate's own function); False otherwise."""
-    cancelled = session.execute(
-        text("SELECT procrastinate_cancel_job_v1(:job_id, false, false)"), {"job_id": job_id}
-    ).scalar_one_or_none()
-    return cancelled is not None
-
-
 def waiting_job_id(session: Session, queueing_lock: str) -> int | None:
     """The job already waiting under ``queueing_lock`` (procrastinate allows one)."""
     return session.execute(

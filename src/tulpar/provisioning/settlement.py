@@ -19,7 +19,11 @@ from tulpar.card import service as card_service
 from tulpar.config import get_settings
 from tulpar.errors import CardNotRenewableError
 from tulpar.integrations.carrier.protocol import CarrierStatus
-from tulpar.jobs import PROVISIONING_PRIORITY, defer_in_transaction
+from tulpar.jobs import (
+    PROVISIONING_PRIORITY,
+    cancel_waiting_in_transaction,
+    defer_in_transaction,
+)
 from tulpar.models import Card, Order, Plan, Provisioning, ProvisioningState
 from tulpar.order import service as order_service
 from tulpar.provisioning import repository
@@ -190,7 +194,7 @@ def _finish(
     if provisioning.next_job_id is not None:
         # A poll or retry still waiting would only find the order settled; drop it so the
         # card's next renewal does not queue behind it.
-        repository.cancel_waiting_job(session, provisioning.next_job_id)
+        cancel_waiting_in_transaction(session, provisioning.next_job_id)
         provisioning.next_job_id = None
 
 
