@@ -273,7 +273,7 @@ def tulpar_figures(url: str) -> tuple[float, list[float]]:
 
 
 # The sandbox payment provider's own work (it stands for an outside system).
-PROVIDER_TASKS = frozenset({"payment.deliver_sandbox_webhook"})
+PROVIDER_TASKS = frozenset({"payment.deliver_sandbox_webhooks"})
 
 
 def job_breakdown(url: str) -> list[tuple[str, int, float, float, bool]]:

@@ -24,7 +24,7 @@ from tulpar.money import Money
 from tulpar.order import service as order_service
 from tulpar.payment import repository
 
-DELIVER_TASK = "payment.deliver_sandbox_webhook"
+DELIVER_TASK = "payment.deliver_sandbox_webhooks"
 # Indicative only (the payer is charged the order's amount); used when no plan price exists.
 # Minor units of each currency per 10 000 minor units of KZT (both have two decimals).
 INDICATIVE_PER_10K_KZT = {"CNY": 145, "USD": 20}
@@ -109,7 +109,7 @@ def decide(session: Session, reference: str, *, pay: bool) -> int:
             session,
             DELIVER_TASK,
             schedule_in={"seconds": delivery.delay_seconds} if delivery.delay_seconds else None,
-            event=delivery.event,
+            events=delivery.events,
             url=url,
         )
     return len(deliveries)

@@ -15,7 +15,11 @@ from tulpar.jobs import app
 _DELIVERY_RETRY = RetryStrategy(max_attempts=10, exponential_wait=2)
 
 
-@app.task(name="payment.deliver_sandbox_webhook", pass_context=False, retry=_DELIVERY_RETRY)
-def deliver_sandbox_webhook(event: dict[str, Any], url: str) -> None:
-    """The sandbox provider posting one signed event to Tulpar (loopback in the demo)."""
-    sandbox.deliver(event, url=url, secret=sandbox_secret())
+@app.task(name="payment.deliver_sandbox_webhooks", pass_context=False, retry=_DELIVERY_RETRY)
+def deliver_sandbox_webhooks(events: list[dict[str, Any]], url: str) -> None:
+    """The sandbox provider posting signed events to Tulpar (loopback in the demo), one
+    after another. A retry posts them all again, as a provider would: Tulpar's inbox keeps
+    each event id once."""
+    secret = sandbox_secret()
+    for event in events:
+        sandbox.deliver(event, url=url, secret=secret)

@@ -162,7 +162,9 @@ class DeliveryOptions:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    event: dict[str, Any]
+    """Events posted one after another, in this order, by one delivery job."""
+
+    events: list[dict[str, Any]]
     delay_seconds: int
 
 
@@ -176,7 +178,9 @@ def record_decision(
     currency: str,
     options: DeliveryOptions,
 ) -> list[Delivery]:
-    """The payer's click. The first decision wins; a second click schedules nothing."""
+    """The payer's click. The first decision wins; a second click schedules nothing. Its
+    events ("processing", then the final one) go out in one delivery, as a provider posts
+    them one after another."""
     now = _now()
     inserted = session.execute(
         insert(SandboxCharge)
@@ -204,12 +208,9 @@ def record_decision(
     events = [_event("payment.processing", data, now), _event(final, data, now)]
     if options.reorder:
         events.reverse()
-    # Deliveries are queued in this order; copies repeat the same event ids.
-    return [
-        Delivery(event, options.delay_seconds)
-        for _ in range(options.duplicates + 1)
-        for event in events
-    ]
+    # One delivery per copy, each with every event in order; copies repeat the same event
+    # ids, and run side by side as a provider's retries may.
+    return [Delivery(events, options.delay_seconds) for _ in range(options.duplicates + 1)]
 
 
 def charge_decision(session: Session, reference: str) -> SandboxDecision | None:
