@@ -115,6 +115,9 @@ def _ready_temp_tables(session: Session) -> None:
 _COPY_INCOMING = "COPY rating_incoming FROM STDIN (FORMAT BINARY)"
 _INCOMING_TYPES = ["text", "text", "int8", "text", "int8", "timestamptz"]
 _BATCH_CARDS = "tulpar.rating.batch_cards"  # the key in ``Session.info``
+# The cards go back and forth as the array's text ("{1,2,3}"), which the server reads as the
+# bigint[] the statements cast it to: building and reading thousands of Python ints, element
+# by element, cost more than the statements' planning.
 
 # The driver prepares a statement run often, and the server then plans it once for any
 # parameters, guessing 10 cards for an array: right for small batches, ruinous for thousands of
@@ -148,7 +151,7 @@ _INSERT_NEW = text(
     )
     SELECT i.source, i.record_id, NULL FROM rating_incoming i
     WHERE (i.source, i.record_id) NOT IN (SELECT source, record_id FROM stored)
-    UNION ALL SELECT NULL, NULL, array_agg(id ORDER BY id) FROM locked
+    UNION ALL SELECT NULL, NULL, coalesce(array_agg(id ORDER BY id), '{}')::text FROM locked
     """
 )
 
@@ -399,7 +402,7 @@ def insert_new(
     known: set[tuple[str, str]] = set()
     for source, record_id, cards in session.execute(_INSERT_NEW):
         if source is None:
-            session.info[_BATCH_CARDS] = [int(card) for card in cards or ()]
+            session.info[_BATCH_CARDS] = str(cards)
         else:
             known.add((str(source), str(record_id)))
     return known
@@ -414,17 +417,19 @@ def lock_cards_and_bundles(session: Session) -> list[int]:
     return sorted(int(card_id) for card_id in session.execute(_LOCK_BUNDLES, parameters).scalars())
 
 
-def _batch_cards(session: Session) -> list[int]:
-    """The cards of the records the session's current batch stored, sorted."""
-    cards: list[int] = session.info[_BATCH_CARDS]
+def _batch_cards(session: Session) -> str:
+    """The cards of the records the session's current batch stored, sorted (array text)."""
+    cards: str = session.info[_BATCH_CARDS]
     return cards
 
 
 def rate_single_bundle(session: Session, into: RoundResult, *, except_cards: list[int]) -> None:
     """Rate the batch's records at once, but those of ``except_cards``."""
-    skipped = set(except_cards)
-    cards = [card for card in _batch_cards(session) if card not in skipped]
-    if cards:
+    cards = _batch_cards(session)
+    if except_cards and cards != "{}":
+        skipped = set(map(str, except_cards))
+        cards = "{" + ",".join(card for card in cards[1:-1].split(",") if card not in skipped) + "}"
+    if cards != "{}":
         parameters = {"unlimited": UNLIMITED, "cards": cards}
         _collect(session.execute(_SINGLE_BUNDLE_ROUND, parameters), into)
 
