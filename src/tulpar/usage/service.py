@@ -3,9 +3,10 @@ record on its own, find its card, drop repeats, then store and rate the good one
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import repeat
 from typing import NamedTuple, cast
 
 from sqlalchemy.orm import Session
@@ -129,6 +130,10 @@ def ingest(
     return report
 
 
+# A named tuple of each row, as its ``_make`` does it, without a Python call per row.
+_new_tuple = tuple.__new__
+
+
 def _ingest_clean(
     session: Session, clean: CleanBatch, card_ids: list[int], *, now: datetime
 ) -> IngestReport:
@@ -140,7 +145,8 @@ def _ingest_clean(
     first_index = dict(zip(reversed(keys), range(count - 1, -1, -1), strict=True))
     to_rate = list(
         map(
-            UsageToRate._make,
+            _new_tuple,
+            repeat(UsageToRate),
             zip(
                 clean.sources,
                 clean.record_ids,
@@ -162,19 +168,32 @@ def _ingest_clean(
     statuses = [ACCEPTED] * count
     for index in duplicates:
         statuses[index] = DUPLICATE
-    results = list(map(RecordResult, range(count), statuses, clean.sources, clean.record_ids))
+    no_code, no_reason = repeat(None, count), repeat(None, count)
+    results = list(
+        map(
+            _new_tuple,
+            repeat(RecordResult),
+            zip(
+                range(count),
+                statuses,
+                clean.sources,
+                clean.record_ids,
+                no_code,
+                no_reason,
+                strict=True,
+            ),
+        )
+    )
     return IngestReport(results, count - len(duplicates), len(duplicates), 0)
 
 
-def _resolve_cards(session: Session, cards: Iterable[CardKey]) -> dict[CardKey, int]:
+def _resolve_cards(session: Session, cards: set[CardKey]) -> dict[CardKey, int]:
+    """The card id of each of ``cards`` (distinct) that names a card."""
     wanted: dict[str, set[str]] = {"iccid": set(), "msisdn": set(), "imsi": set()}
     for card in cards:
         wanted[card.by].add(card.value)
-    found: dict[CardKey, int] = {}
-    for by, values in wanted.items():
-        for value, card_id in repository.card_ids(session, by, values).items():
-            found[CardKey(by, value)] = card_id
-    return found
+    ids = {by: repository.card_ids(session, by, values) for by, values in wanted.items()}
+    return {card: ids[card.by][card.value] for card in cards if card.value in ids[card.by]}
 
 
 def _text_or_none(raw: object, name: str) -> str | None:
