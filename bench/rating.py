@@ -261,6 +261,11 @@ def run(options: argparse.Namespace, batch_size: int) -> Run:
                 )
             ).one()
         engine.dispose()
+    if (accepted, duplicates) != (counts[4], len(records) - counts[4]):
+        raise SystemExit(
+            f"the engine rated {accepted:,} records and found {duplicates:,} duplicates;"
+            f" the baseline stored {counts[4]:,} of {len(records):,}"
+        )
 
     done = Run(
         batch_size, len(records), engine_seconds, baseline_seconds, statistics.median(turn_ratios)
