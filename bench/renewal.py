@@ -48,7 +48,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import make_url
 
-from bench.harness import admin_url, free_port, point_settings_at
+from bench.harness import admin_url, free_port, point_settings_at, tree_cpu_seconds
 from tulpar import db
 from tulpar.migrations_runner import upgrade
 
@@ -137,7 +137,9 @@ def seed(renewals: int) -> tuple[list[str], str, str]:
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str], *, ready_url: str) -> Iterator[None]:
+def process(
+    args: list[str], env: dict[str, str], *, ready_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``python -m tulpar …`` until the block ends; waits until ``ready_url`` answers."""
     child = subprocess.Popen(
         [sys.executable, "-m", "tulpar", *args],
@@ -157,7 +159,7 @@ def process(args: list[str], env: dict[str, str], *, ready_url: str) -> Iterator
             if child.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"tulpar {args[0]} did not start")
             time.sleep(0.1)
-        yield
+        yield child
     finally:
         child.send_signal(signal.SIGINT)
         try:
@@ -168,7 +170,9 @@ def process(args: list[str], env: dict[str, str], *, ready_url: str) -> Iterator
 
 
 @contextmanager
-def workers(count: int, concurrency: int, env: dict[str, str]) -> Iterator[None]:
+def workers(
+    count: int, concurrency: int, env: dict[str, str]
+) -> Iterator[list[subprocess.Popen[bytes]]]:
     children = [
         subprocess.Popen(
             [sys.executable, "-m", "tulpar", "worker", "--concurrency", str(concurrency)],
@@ -179,7 +183,7 @@ def workers(count: int, concurrency: int, env: dict[str, str]) -> Iterator[None]
         for _ in range(count)
     ]
     try:
-        yield
+        yield children
     finally:
         for child in children:
             child.send_signal(signal.SIGINT)
@@ -252,6 +256,33 @@ def wait_until_completed(url: str, count: int, *, timeout: float) -> int:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"only {row[0]} of {count} renewals completed in {timeout} s")
             time.sleep(0.05)
+
+
+def cpu_snapshot(groups: dict[str, list[int]], url: str) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of each group's processes (with their children), and of the
+    PostgreSQL backends serving ``url``'s database (the server is on this machine)."""
+    with psycopg.connect(admin_url(), autocommit=True) as connection:
+        backends = [
+            int(row[0])
+            for row in connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                (make_url(url).database,),
+            ).fetchall()
+        ]
+    snapshot = {name: tree_cpu_seconds(pids) for name, pids in groups.items()}
+    snapshot["PostgreSQL"] = tree_cpu_seconds(backends)
+    return snapshot
+
+
+def cpu_used(
+    before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]
+) -> dict[str, float]:
+    """CPU seconds each group used between two snapshots (a process born in between counts
+    from zero; a backend that exited in between is missed)."""
+    return {
+        name: sum(seconds - before.get(name, {}).get(pid, 0.0) for pid, seconds in pids.items())
+        for name, pids in after.items()
+    }
 
 
 def tulpar_figures(url: str) -> tuple[float, list[float]]:
@@ -433,24 +464,34 @@ def main() -> None:
         sim_port, web_port = carrier.rsplit(":", 1)[1], web.rsplit(":", 1)[1]
         commits_before = commits_so_far(url)
         with (
-            process(["carrier-sim", "--port", sim_port], env, ready_url=f"{carrier}/_sim/state"),
+            process(
+                ["carrier-sim", "--port", sim_port], env, ready_url=f"{carrier}/_sim/state"
+            ) as simulator,
             process(
                 ["serve", "--port", web_port]
                 + (["--workers", str(options.web_processes)] if options.web_processes > 1 else []),
                 env,
                 ready_url=f"{web}/healthz",
-            ),
-            workers(options.workers, options.worker_concurrency, env),
+            ) as server,
+            workers(options.workers, options.worker_concurrency, env) as worker_processes,
         ):
             # The clock starts once every worker is taking jobs: their start-up (seconds of
             # imports on a loaded machine) is not renewal work.
             polls = wait_for_workers(url, options.workers, timeout=180)
+            groups = {
+                "web": [server.pid],
+                "workers": [child.pid for child in worker_processes],
+                "carrier simulator": [simulator.pid],
+            }
+            cpu_before, client_before = cpu_snapshot(groups, url), time.process_time()
             api_started = time.perf_counter()
             with ThreadPoolExecutor(options.clients) as pool, httpx.Client() as client:
                 list(pool.map(lambda iccid: renew(client, web, key, iccid, plan), iccids))
             api_seconds = time.perf_counter() - api_started
             polls += wait_until_completed(url, options.renewals, timeout=options.timeout)
             all_seconds = time.perf_counter() - api_started
+            cpu = cpu_used(cpu_before, cpu_snapshot(groups, url))
+            cpu["bench client"] = time.process_time() - client_before
             applications = httpx.get(f"{carrier}/_sim/state").json()["applications"]
             assert len(applications) == options.renewals
             assert set(applications.values()) == {1}
@@ -487,6 +528,13 @@ def main() -> None:
         f"per renewal: {(own - provider) / per_renewal:.2f} Tulpar jobs"
         f" + {provider / per_renewal:.2f} sandbox deliveries;"
         f" {commits / per_renewal:.1f} commits (web + workers, start to stop)"
+    )
+    print(
+        "CPU per renewal: "
+        + ", ".join(
+            f"{name} {seconds * 1000 / per_renewal:.1f} ms" for name, seconds in cpu.items()
+        )
+        + f" ({os.cpu_count()} cores here; the sandbox's deliveries run in the workers)"
     )
     for task, jobs, waited, ran, periodic in breakdown:
         kind = "periodic" if periodic else "sandbox" if task in PROVIDER_TASKS else ""
