@@ -97,6 +97,22 @@ def test_a_confirmation_that_fails_in_line_is_sent_once_by_its_own_job(
     assert _confirmation(committed).state is NotificationState.sent
 
 
+def test_a_confirmation_the_provider_refuses_in_line_is_failed_and_needs_no_job(
+    committed: sessionmaker[Session], configure: Callable[..., None]
+) -> None:
+    order_id = _paid_order(committed)
+    refusing = RecordingSmsProvider(fail_with=SmsProviderError("invalid number", permanent=True))
+    with simulator_in_thread(SimulatorSettings()) as simulator, use_provider(refusing):
+        configure(carrier_url=simulator.url)
+        tasks.apply(order_id=order_id)
+
+    assert order_state(committed, order_id) == "completed"
+    confirmation = _confirmation(committed)
+    assert (confirmation.state, confirmation.error) == (NotificationState.failed, "invalid number")
+    assert refusing.calls == 1
+    assert _send_jobs(committed) == []
+
+
 def test_a_job_that_dies_before_sending_in_line_leaves_the_confirmation_to_its_job(
     committed: sessionmaker[Session], configure: Callable[..., None]
 ) -> None:

@@ -42,7 +42,7 @@ _SENT_IN_LINE = "tulpar.notification.sent_in_line"
 class InLineSms:
     """An SMS its caller sends once the transaction that queued it has committed."""
 
-    notification_id: int
+    pending: PendingSms
     job_id: int  # its notification.send job, waiting IN_LINE_SAFETY_DELAY
 
 
@@ -137,7 +137,7 @@ def queue_sms(
         job_id = defer_in_transaction(
             session, SEND_TASK, schedule_in={"seconds": delay}, notification_id=notification.id
         )
-        in_line.append(InLineSms(notification.id, job_id))
+        in_line.append(InLineSms(_pending(notification), job_id))
     return notification
 
 
@@ -171,6 +171,10 @@ def pending_sms(session: Session, notification_id: int) -> PendingSms | None:
     notification = repository.get(session, notification_id)
     if notification is None or notification.state is not NotificationState.queued:
         return None
+    return _pending(notification)
+
+
+def _pending(notification: Notification) -> PendingSms:
     return PendingSms(
         notification_id=notification.id,
         message=SmsMessage(

@@ -49,15 +49,28 @@ def deliver(
 ) -> None:
     """Submit one queued notification exactly once.
 
-    Read (short transaction) → provider call with no transaction open, keyed by the
-    notification id so a retried run is deduplicated by the provider → record (only a
-    still-queued row moves). Transient errors propagate so the job is retried; on the
-    ``last_attempt`` the message is marked failed instead of staying queued forever."""
+    Read (short transaction) → :func:`submit`. Transient errors propagate so the job is
+    retried; on the ``last_attempt`` the message is marked failed instead of staying queued
+    forever."""
     with transaction(factory) as session:
         pending = service.pending_sms(session, notification_id)
-    if pending is None:
-        return
+    if pending is not None:
+        submit(factory, pending, last_attempt=last_attempt)
+
+
+def submit(
+    factory: sessionmaker[Session],
+    pending: service.PendingSms,
+    *,
+    last_attempt: bool = False,
+    waiting_job_id: int | None = None,
+) -> None:
+    """The provider call with no transaction open, keyed by the notification id so a repeated
+    submission is deduplicated by the provider, then the answer recorded (only a still-queued
+    row moves). ``waiting_job_id``: a job that would send it, cancelled in the transaction
+    that records a final answer."""
     sender = provider()
+    notification_id = pending.notification_id
     try:
         receipt = sender.send(pending.message)
     except Exception as error:
@@ -68,29 +81,31 @@ def deliver(
             service.record_error(
                 session, notification_id, error=text, final=final, provider=sender.name
             )
+            if final and waiting_job_id is not None:
+                cancel_waiting_in_transaction(session, waiting_job_id, delete=True)
         if final:
             log.warning("notification.failed", notification_id=notification_id, error=text)
             return
         raise
     with transaction(factory) as session:
         service.record_sent(session, notification_id, receipt)
+        if waiting_job_id is not None:
+            cancel_waiting_in_transaction(session, waiting_job_id, delete=True)
 
 
 def send_in_line(queued: list[InLineSms]) -> None:
     """Send SMS whose transaction has committed, from the job that committed it (see
-    ``service.sending_in_line``), then cancel each one's waiting job. One that fails is left
-    to that job, with its error recorded: it runs ``IN_LINE_SAFETY_DELAY`` after queueing,
-    with the usual retries."""
+    ``service.sending_in_line``), each one's waiting job cancelled as its answer is recorded.
+    One that fails is left to that job, with its error recorded: it runs
+    ``IN_LINE_SAFETY_DELAY`` after queueing, with the usual retries."""
     factory = get_sessionmaker()
     for sms in queued:
         try:
-            deliver(factory, sms.notification_id)
-            with transaction(factory) as session:
-                cancel_waiting_in_transaction(session, sms.job_id, delete=True)
+            submit(factory, sms.pending, waiting_job_id=sms.job_id)
         except Exception as error:  # the caller's own work is done: never fail it for an SMS
             log.warning(
                 "notification.in_line_failed",
-                notification_id=sms.notification_id,
+                notification_id=sms.pending.notification_id,
                 error=repr(error),
             )
 
