@@ -63,7 +63,7 @@ def test_the_list_says_where_each_plan_stands_whether_it_was_sold_and_its_prices
     sold = create_plan(session, code="SOLD", prices_minor={"KZT": 3_500_00, "USD": 7_00})
     create_active_card(session, plan=sold)
     csrf = signed_in(client, session)
-    client.post("/backoffice/catalog/GONE/retire", data={"csrf": csrf})
+    client.post("/backoffice/catalog/GONE/retire", data={"confirmed": "yes", "csrf": csrf})
 
     html: str = client.get("/backoffice/catalog").text
 
@@ -246,7 +246,7 @@ def test_retiring_a_sold_plan_keeps_it_and_it_can_no_longer_be_edited(
 
     retired = client.post(
         "/backoffice/catalog/KZ-7D/retire",
-        data={"reason": "replaced by KZ-7D-2", "csrf": csrf},
+        data={"reason": "replaced by KZ-7D-2", "confirmed": "yes", "csrf": csrf},
         follow_redirects=False,
     )
 
@@ -260,7 +260,7 @@ def test_retiring_a_sold_plan_keeps_it_and_it_can_no_longer_be_edited(
     assert f'<span class="after">{formatter_for("en").local_time(now)}</span>' in page
     assert 'data-test="edit"' not in page
 
-    again = client.post("/backoffice/catalog/KZ-7D/retire", data={"csrf": csrf})
+    again = client.post("/backoffice/catalog/KZ-7D/retire", data={"confirmed": "yes", "csrf": csrf})
     edit = client.post(
         "/backoffice/catalog/KZ-7D", data={**FORM, "code": "KZ-7D", "price_kzt": "1", "csrf": csrf}
     )
@@ -290,7 +290,9 @@ def test_deleting_a_sold_plan_is_refused_in_the_admins_language_and_nothing_chan
     page = client.get("/backoffice/catalog/KZ-7D").text
     assert 'data-test="delete"' not in page  # the page offers no delete for it
 
-    refused = client.post("/backoffice/catalog/KZ-7D/delete", data={"csrf": csrf})
+    refused = client.post(
+        "/backoffice/catalog/KZ-7D/delete", data={"confirmed": "yes", "csrf": csrf}
+    )
 
     assert refused.status_code == 409
     assert message in refused.text
@@ -308,7 +310,9 @@ def test_a_plan_never_sold_is_deleted_and_the_deletion_audited(
     assert 'data-test="delete"' in client.get("/backoffice/catalog/DRAFT").text
 
     deleted = client.post(
-        "/backoffice/catalog/DRAFT/delete", data={"csrf": csrf}, follow_redirects=False
+        "/backoffice/catalog/DRAFT/delete",
+        data={"confirmed": "yes", "csrf": csrf},
+        follow_redirects=False,
     )
 
     assert deleted.status_code == 303

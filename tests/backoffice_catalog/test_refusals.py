@@ -23,6 +23,7 @@ from tests.fixtures.factories import create_plan
 from tulpar.auth import roles
 
 STANDARD_PRICES = {"KZT": 3_500_00, "CNY": 52_00, "USD": 7_00}
+CONFIRMED = {"confirmed": "yes"}  # what the confirm page's button adds
 
 
 def _field_error(html: str, field: str) -> str:
@@ -48,6 +49,8 @@ def test_only_an_admin_may_see_or_change_the_catalog(
             "/backoffice/catalog/KZ-7D",
             "/backoffice/catalog/new",
             "/backoffice/catalog/KZ-7D/edit",
+            "/backoffice/catalog/KZ-7D/retire",
+            "/backoffice/catalog/KZ-7D/delete",
         )
     ]
     posts = [
@@ -55,9 +58,11 @@ def test_only_an_admin_may_see_or_change_the_catalog(
         client.post("/backoffice/catalog/KZ-7D", data={**FORM, "code": "KZ-7D", "csrf": csrf}),
         client.post("/backoffice/catalog/KZ-7D/retire", data={"csrf": csrf}),
         client.post("/backoffice/catalog/KZ-7D/delete", data={"csrf": csrf}),
+        client.post("/backoffice/catalog/KZ-7D/retire", data={**CONFIRMED, "csrf": csrf}),
+        client.post("/backoffice/catalog/KZ-7D/delete", data={**CONFIRMED, "csrf": csrf}),
     ]
 
-    assert [answer.status_code for answer in pages + posts] == [403] * 8
+    assert [answer.status_code for answer in pages + posts] == [403] * 12
     assert "KZ-7D" not in pages[0].text
     assert plan_count(session) == before
     kept = reloaded(session, "KZ-7D")
@@ -113,12 +118,16 @@ def test_an_unknown_plan_is_not_found_and_nothing_changes(
         client.get("/backoffice/catalog/NOPE"),
         client.get("/backoffice/catalog/NOPE/edit"),
         client.post("/backoffice/catalog/NOPE", data={**FORM, "code": "NOPE", "csrf": csrf}),
+        client.get("/backoffice/catalog/NOPE/retire"),
+        client.get("/backoffice/catalog/NOPE/delete"),
         client.post("/backoffice/catalog/NOPE/retire", data={"csrf": csrf}),
         client.post("/backoffice/catalog/NOPE/delete", data={"csrf": csrf}),
+        client.post("/backoffice/catalog/NOPE/retire", data={**CONFIRMED, "csrf": csrf}),
+        client.post("/backoffice/catalog/NOPE/delete", data={**CONFIRMED, "csrf": csrf}),
         client.get("/backoffice/catalog/not%20a%20code"),
     ]
 
-    assert [answer.status_code for answer in answers] == [404] * 6
+    assert [answer.status_code for answer in answers] == [404] * 10
     assert plan_count(session) == 1
     assert catalog_audit(session) == []
 
@@ -132,8 +141,8 @@ def test_a_form_without_this_sessions_csrf_token_changes_nothing(
     answers = [
         client.post("/backoffice/catalog", data={**FORM, "csrf": "forged"}),
         client.post("/backoffice/catalog/KZ-7D", data={**FORM, "code": "KZ-7D", "price_kzt": "1"}),
-        client.post("/backoffice/catalog/KZ-7D/retire", data={"csrf": "forged"}),
-        client.post("/backoffice/catalog/KZ-7D/delete", data={"csrf": "forged"}),
+        client.post("/backoffice/catalog/KZ-7D/retire", data={**CONFIRMED, "csrf": "forged"}),
+        client.post("/backoffice/catalog/KZ-7D/delete", data={**CONFIRMED}),
     ]
 
     assert [answer.status_code for answer in answers] == [403] * 4

@@ -1,13 +1,15 @@
 """Back office: the plan catalog (admin pages on the staff layout): the list with where each
 plan stands and whether it has been sold, a plan's page with its audited history, create,
 edit (prices only for ``catalog.change_price``), retire, and delete for a plan never sold.
-Every change goes through :mod:`tulpar.catalog.editing`, which checks the role, checks the
-plan and audits before and after."""
+Retire and delete ask first: their buttons lead to a confirm page, and only a POST that
+carries its Confirm acts (any other shows that page again, nothing changed). Every change
+goes through :mod:`tulpar.catalog.editing`, which checks the role, checks the plan and
+audits before and after."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from fastapi.responses import FileResponse
@@ -32,6 +34,9 @@ EditForm = Annotated[StaffPage, Depends(require_staff_form("catalog.edit"))]
 Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,32}$")]
 Fields = Annotated[PlanForm, Form()]
 Reason = Annotated[str, Form(max_length=500)]
+# Sent only by the confirm page's Confirm button.
+Confirmed = Annotated[str, Form(max_length=8)]
+CONFIRMED = "yes"
 PRICING = "catalog.change_price"
 _ACTION_REFUSALS = (PlanSoldError, PlanRetiredError)
 
@@ -107,10 +112,22 @@ def update(
     return redirect(request, f"/backoffice/catalog/{code}?saved=1")
 
 
+@router.get("/{code}/retire")
+def retire_page(code: Code, request: Request, session: DbSession, page: Editor) -> Response:
+    return _confirm_page(request, session, page, code, "retire")
+
+
 @router.post("/{code}/retire")
 def retire(
-    code: Code, request: Request, session: DbSession, page: EditForm, reason: Reason = ""
+    code: Code,
+    request: Request,
+    session: DbSession,
+    page: EditForm,
+    reason: Reason = "",
+    confirmed: Confirmed = "",
 ) -> Response:
+    if confirmed != CONFIRMED:
+        return _confirm_page(request, session, page, code, "retire", reason=reason)
     try:
         plan = editing.retire_plan(session, page.caller, code, reason=reason.strip() or None)
     except _ACTION_REFUSALS as refused:
@@ -119,14 +136,50 @@ def retire(
     return redirect(request, f"/backoffice/catalog/{plan.code}?saved=1")
 
 
+@router.get("/{code}/delete")
+def delete_page(code: Code, request: Request, session: DbSession, page: Editor) -> Response:
+    return _confirm_page(request, session, page, code, "delete")
+
+
 @router.post("/{code}/delete")
-def delete(code: Code, request: Request, session: DbSession, page: EditForm) -> Response:
+def delete(
+    code: Code, request: Request, session: DbSession, page: EditForm, confirmed: Confirmed = ""
+) -> Response:
+    if confirmed != CONFIRMED:
+        return _confirm_page(request, session, page, code, "delete")
     try:
         editing.delete_plan(session, page.caller, code)
     except _ACTION_REFUSALS as refused:
         session.rollback()
         return _plan_page(request, session, page, code, refused=refused)
     return redirect(request, f"/backoffice/catalog?deleted={code.upper()}")
+
+
+def _confirm_page(
+    request: Request,
+    session: DbSession,
+    page: StaffPage,
+    code: str,
+    action: Literal["retire", "delete"],
+    *,
+    reason: str = "",
+) -> Response:
+    """Retire or delete asked first; a plan the action would be refused for gets its page
+    with the refusal instead (the service still decides when the confirmed POST comes)."""
+    listed = editing.plan_for(session, page.caller, code)
+    if action == "retire" and listed.plan.retired_at is not None:
+        return _plan_page(request, session, page, code, refused=PlanRetiredError())
+    if action == "delete" and listed.sold:
+        return _plan_page(request, session, page, code, refused=PlanSoldError())
+    return render(
+        request,
+        "plan_confirm.html",
+        page=page,
+        plan=listed.plan,
+        action=action,
+        reason=reason,
+        confirmed=CONFIRMED,
+    )
 
 
 def _plan_page(
