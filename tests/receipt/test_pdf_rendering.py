@@ -120,7 +120,11 @@ def test_each_languages_receipt_renders_with_every_glyph(session: Session, langu
     joined = re.sub(r"\s+", "", text)
     assert TITLES[language] in text
     assert "�" not in text
-    assert shown.verification_url in joined, "the URL under the QR is printed whole"
+    # pdftotext joins a line that ends in "-" to the next without it (dehyphenation): the
+    # signature's own hyphens may fall at a line's end, so they are left out on both sides.
+    assert shown.verification_url.replace("-", "") in joined.replace("-", ""), (
+        "the URL under the QR is printed whole"
+    )
     for expected in (
         "ТОО «Tulpar Mobile»",
         "240140012345",
