@@ -250,3 +250,18 @@ def test_a_replay_when_the_partner_has_no_live_endpoint_says_so_and_changes_noth
     assert 'data-delivery="' in refused.text  # the event's page, with what was sent
     assert _deliveries(session, sent.event_id) == [WebhookDeliveryState.delivered]
     assert _replays_audited(session) == 0
+
+
+def test_the_event_page_links_its_stylesheet_which_is_served_and_nothing_else_is(
+    client: TestClient, session: Session, receiver: Receiver
+) -> None:
+    sent = completed_order_event(session, receiver)
+    signed_in(client, session, "support")
+
+    page = client.get(f"{LOG}/{sent.event_id}").text
+    sheet = client.get(f"{LOG}/static/webhooks.css")
+
+    assert '<link rel="stylesheet" href="/backoffice/webhooks/static/webhooks.css">' in page
+    assert (sheet.status_code, sheet.headers["content-type"]) == (200, "text/css; charset=utf-8")
+    assert "pre-wrap" in sheet.text  # long lines of the body wrap at phone size
+    assert client.get(f"{LOG}/static/pages.py").status_code == 404

@@ -10,6 +10,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
 from tulpar.auth import roles
@@ -19,7 +20,7 @@ from tulpar.partner_webhook.service import (
     WebhookEventNotFoundError,
     WebhookReplayImpossibleError,
 )
-from tulpar.web.backoffice.webhooks.pages import render
+from tulpar.web.backoffice.webhooks.pages import STATIC, render
 from tulpar.web.staff.pages import StaffPageRoute, redirect
 from tulpar.web.staff.session import StaffPage, require_staff_form, require_staff_page
 
@@ -35,6 +36,13 @@ Filter = Annotated[str, Query(max_length=20)]
 PAGE_SIZE = 50
 
 __all__ = ["router"]
+
+
+@router.get("/static/{name}")
+def static_file(name: Annotated[str, Path(pattern=r"^webhooks\.css$")]) -> Response:
+    return FileResponse(
+        STATIC / name, media_type="text/css", headers={"Cache-Control": "max-age=300"}
+    )
 
 
 @router.get("")

@@ -9,6 +9,7 @@ from pathlib import Path
 from tulpar.web.staff import pages as staff_pages
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 
 
 # The part's templates and catalogues first, on the staff layout.
