@@ -25,8 +25,8 @@ from tulpar.reports.statement import (
     local_day,
     period_range,
     period_values,
+    rollup_rows,
     settle_ranges,
-    settled,
     within,
 )
 
@@ -70,14 +70,6 @@ def _fine_rows(ranges: Callable[[str], str]) -> str:
 # GROUPING SETS over the settled days' rollup rows and the other days' live rows give the
 # (state, reason) rows, each state's total (ordered after its reasons), the per-day series
 # and the grand total.
-def _rollup_rows() -> str:
-    return f"""
-        SELECT {_COLUMNS} FROM report_failure_days AS fd
-        WHERE fd.day >= :first_on AND fd.day <= :last_on AND {settled("fd.day", REPORT)}
-        UNION ALL
-    """
-
-
 def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
     return f"""
     SELECT GROUPING(state) AS no_state_grouping,
@@ -88,7 +80,7 @@ def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
            CAST(sum(amount_minor) AS bigint) AS amount_minor,
            CAST(sum(refunded_minor) AS bigint) AS refunded_minor
     FROM (
-        {_rollup_rows() if rollups else ""}
+        {rollup_rows("report_failure_days", _COLUMNS, REPORT) if rollups else ""}
         {_fine_rows(ranges)}
     ) AS failed_orders
     GROUP BY GROUPING SETS ((state, reason, currency), (state, currency), (day), ())

@@ -20,8 +20,8 @@ from tulpar.reports.statement import (
     local_day,
     period_range,
     period_values,
+    rollup_rows,
     settle_ranges,
-    settled,
     within,
 )
 
@@ -50,14 +50,6 @@ def _fine_rows(ranges: Callable[[str], str]) -> str:
 
 # GROUPING SETS over the settled days' rollup rows and the other days' live rows: per
 # (promotion, currency), per currency, and redemptions per day.
-def _rollup_rows() -> str:
-    return f"""
-        SELECT {_COLUMNS} FROM report_promotion_days AS pd
-        WHERE pd.day >= :first_on AND pd.day <= :last_on AND {settled("pd.day", REPORT)}
-        UNION ALL
-    """
-
-
 def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
     return f"""
     SELECT GROUPING(promotion_id) AS no_promotion_grouping,
@@ -71,7 +63,7 @@ def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
     FROM (
         SELECT fine.*, p.code, p.names ->> :language AS name
         FROM (
-            {_rollup_rows() if rollups else ""}
+            {rollup_rows("report_promotion_days", _COLUMNS, REPORT) if rollups else ""}
             {_fine_rows(ranges)}
         ) AS fine
         JOIN promotions AS p ON p.id = fine.promotion_id

@@ -28,8 +28,8 @@ from tulpar.reports.statement import (
     local_day,
     period_range,
     period_values,
+    rollup_rows,
     settle_ranges,
-    settled,
     within,
 )
 
@@ -99,14 +99,6 @@ def _fine_rows(ranges: Callable[[str], str]) -> str:
 
 
 # The settled days' rollup rows and the other days' live rows, per day and in total.
-def _rollup_rows() -> str:
-    return f"""
-        SELECT {_COLUMNS} FROM report_renewal_days AS rd
-        WHERE rd.day >= :first_on AND rd.day <= :last_on AND {settled("rd.day", REPORT)}
-        UNION ALL
-    """
-
-
 def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
     return f"""
     SELECT GROUPING(day) AS no_day_grouping, day,
@@ -116,7 +108,7 @@ def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
            CAST(coalesce(sum(renewed_after_end), 0) AS bigint) AS renewed_after_end,
            CAST(coalesce(sum(renewed_after_reminder), 0) AS bigint) AS renewed_after_reminder
     FROM (
-        {_rollup_rows() if rollups else ""}
+        {rollup_rows("report_renewal_days", _COLUMNS, REPORT) if rollups else ""}
         SELECT {_COLUMNS} FROM ({_fine_rows(ranges)}) AS live_days
     ) AS per_day
     GROUP BY GROUPING SETS ((day), ())

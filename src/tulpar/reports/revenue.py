@@ -24,8 +24,8 @@ from tulpar.reports.statement import (
     local_day,
     period_range,
     period_values,
+    rollup_rows,
     settle_ranges,
-    settled,
     within,
 )
 
@@ -62,14 +62,6 @@ _COLUMNS = "currency, day, channel, plan_id, store_id, orders, gross_minor, refu
 
 # The settled days' rollup rows and the other days' live rows, then GROUPING SETS make every
 # breakdown and the per-currency total from those few hundred groups.
-def _rollup_rows() -> str:
-    return f"""
-        SELECT {_COLUMNS} FROM report_revenue_days AS rd
-        WHERE rd.day >= :first_on AND rd.day <= :last_on AND {settled("rd.day", REPORT)}
-        UNION ALL
-    """
-
-
 def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
     return f"""
     SELECT GROUPING(day) AS no_day_grouping,
@@ -83,7 +75,7 @@ def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
     FROM (
         SELECT fine.*, p.code AS plan_code, s.code AS store_code
         FROM (
-            {_rollup_rows() if rollups else ""}
+            {rollup_rows("report_revenue_days", _COLUMNS, REPORT) if rollups else ""}
             {_fine_rows(ranges)}
         ) AS fine
         LEFT JOIN plans AS p ON p.id = fine.plan_id

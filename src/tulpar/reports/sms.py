@@ -21,8 +21,8 @@ from tulpar.reports.statement import (
     local_day,
     period_range,
     period_values,
+    rollup_rows,
     settle_ranges,
-    settled,
     within,
 )
 
@@ -51,14 +51,6 @@ def _fine_rows(ranges: Callable[[str], str]) -> str:
 # The settled days' rollup rows and the other days' live rows; GROUPING SETS then make the
 # per-provider rows, the per-day series for the chart and the total (zeros when there is
 # nothing) from those few hundred groups.
-def _rollup_rows() -> str:
-    return f"""
-        SELECT {_COLUMNS} FROM report_sms_days AS sd
-        WHERE sd.day >= :first_on AND sd.day <= :last_on AND {settled("sd.day", REPORT)}
-        UNION ALL
-    """
-
-
 def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
     return f"""
     SELECT GROUPING(provider) AS no_provider_grouping,
@@ -71,7 +63,7 @@ def _statement(ranges: Callable[[str], str], *, rollups: bool) -> str:
            CAST(coalesce(sum(failed), 0) AS bigint) AS failed,
            CAST(coalesce(sum(queued), 0) AS bigint) AS queued
     FROM (
-        {_rollup_rows() if rollups else ""}
+        {rollup_rows("report_sms_days", _COLUMNS, REPORT) if rollups else ""}
         {_fine_rows(ranges)}
     ) AS per_provider_day
     GROUP BY GROUPING SETS ((provider), (day), ())

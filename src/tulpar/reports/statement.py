@@ -113,6 +113,17 @@ def settled(day: str, report: str) -> str:
     )
 
 
+def rollup_rows(table: str, columns: str, report: str) -> str:
+    """SQL: the ``columns`` of rollup ``table``'s rows for the period's settled, clean days,
+    ahead of the live rows of the other days (``UNION ALL`` follows)."""
+    return f"""
+        SELECT {columns} FROM {table} AS rollup
+        WHERE rollup.day >= :first_on AND rollup.day <= :last_on
+          AND {settled("rollup.day", report)}
+        UNION ALL
+    """
+
+
 def period_values(period: Period) -> dict[str, Any]:
     return {
         "first_on": period.first_on,
