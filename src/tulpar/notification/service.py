@@ -1,5 +1,6 @@
 """Outgoing messages: queue one (deduplicated, rendered in the card's language, job deferred
-in the same transaction), then send it from a job outside any write transaction."""
+in the same transaction), then send it outside any write transaction: from that job, or
+from the job that queued it right after its commit (:func:`sending_in_line`)."""
 
 from __future__ import annotations
 
