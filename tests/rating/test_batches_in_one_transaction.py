@@ -4,17 +4,13 @@ included, is never rated again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_card
 from tests.rating.records import add_bundle, record
-from tulpar.config import get_settings
-from tulpar.db import build_engine
 from tulpar.models import Card
 from tulpar.usage import service as usage_service
 
@@ -67,16 +63,6 @@ def test_each_batch_of_a_transaction_rates_its_own_records_once(
 
     assert [report.accepted for report in reports] == [3, 3]
     assert _deducted(session) == _expected(first, second)
-
-
-@pytest.fixture
-def one_connection(committed: sessionmaker[Session]) -> Iterator[Engine]:
-    """An engine of a single pooled connection, so every session below reuses it."""
-    engine = build_engine(get_settings().database_url or "", pool_size=1, max_overflow=0)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def test_batches_after_a_committed_one_on_the_same_connection_rate_their_own_records_once(

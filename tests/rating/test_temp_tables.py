@@ -4,29 +4,15 @@ the next batch on that connection must make them again instead of failing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card
 from tests.rating.records import record
-from tulpar.config import get_settings
-from tulpar.db import build_engine
 from tulpar.models import Card, UsageRecord
 from tulpar.usage import service as usage_service
-
-
-@pytest.fixture
-def one_connection(committed: sessionmaker[Session]) -> Iterator[Engine]:
-    """An engine of a single pooled connection, so every session below reuses it."""
-    engine = build_engine(get_settings().database_url or "", pool_size=1, max_overflow=0)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _card(committed: sessionmaker[Session]) -> Card:

@@ -32,6 +32,8 @@ class Notification(Base):
         CheckConstraint("segment_count > 0", name="segments_positive"),
         CheckConstraint("encoding IN ('gsm7', 'ucs2')", name="encoding_known"),
         Index("ix_notifications_card_id_created_at", "card_id", "created_at"),
+        # The SMS report reads its live days by moment.
+        Index("ix_notifications_created_at", "created_at"),
         # Delivery reports name the message by the provider's id.
         Index("ix_notifications_provider_message_id", "provider", "provider_message_id"),
     )

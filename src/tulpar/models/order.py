@@ -39,6 +39,8 @@ class Order(Base):
         CheckConstraint("discount_minor >= 0", name="discount_non_negative"),
         Index("ix_orders_card_id_created_at", "card_id", "created_at"),
         Index("ix_orders_state_payable_until", "state", "payable_until"),
+        # The reports read their live days (not settled yet, or marked dirty) by moment.
+        Index("ix_orders_created_at", "created_at"),
         Index(
             "ix_orders_partner_id_created_at_id",
             "partner_id",

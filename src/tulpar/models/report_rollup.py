@@ -20,9 +20,6 @@ from sqlalchemy import (
 )
 
 from tulpar.models.base import Base
-from tulpar.models.notification import Notification
-from tulpar.models.order import Order
-from tulpar.models.promotion import PromotionRedemption
 
 REPORTS = ("revenue", "renewals", "failures", "promotions", "sms")
 
@@ -115,9 +112,3 @@ report_renewal_days = Table(
         "renewed_after_reminder",
     ),
 )
-
-# A report reads its live days (today, the days not settled yet, the few marked dirty)
-# through these ranges instead of scanning a year of orders, messages and redemptions.
-Index("ix_orders_created_at", Order.__table__.c.created_at)
-Index("ix_notifications_created_at", Notification.__table__.c.created_at)
-Index("ix_promotion_redemptions_created_at", PromotionRedemption.__table__.c.created_at)
