@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -129,6 +129,32 @@ def reading(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     return sessionmaker(
         **{**factory.kw, "bind": bind.execution_options(isolation_level="AUTOCOMMIT")}
     )
+
+
+def driver_rows(session: Session, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of one hand-written statement (psycopg's ``%(name)s`` parameters), run on the
+    driver's own cursor in the session's connection and transaction; pending ORM changes are
+    flushed first, as a query would autoflush. Only for the reads every request makes (the
+    caller's key, the balance): there SQLAlchemy's statement and result machinery cost more
+    CPU than the statement itself. A failure that broke the connection is raised as
+    SQLAlchemy raises it, the connection invalidated, so a caller that retries on a fresh
+    connection (:func:`tulpar.kit.session.read_only`) sees no difference."""
+    session.flush()
+    connection = session.connection()
+    driver: psycopg.Connection[Any] | None = connection.connection.driver_connection
+    assert driver is not None  # a checked-out connection
+    try:
+        with driver.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
+    except psycopg.Error as error:
+        broken = bool(driver.closed or driver.broken)
+        if broken:
+            connection.invalidate(error)
+        raise exc.DBAPIError.instance(
+            sql, dict(params), error, psycopg.Error, connection_invalidated=broken
+        ) from error
 
 
 @contextmanager

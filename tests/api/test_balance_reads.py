@@ -57,7 +57,7 @@ def frontend_messages(engine: Engine) -> Iterator[list[str]]:
             for line in traced:
                 direction, *fields = line.split("\t")
                 if direction == "F" and len(fields) >= 2:
-                    messages.append(fields[1].strip() + " " + " ".join(fields[2:])[:60])
+                    messages.append(fields[1].strip() + " " + " ".join(fields[2:])[:2000])
         os.unlink(path)
 
 
@@ -77,7 +77,10 @@ def test_a_balance_read_is_two_round_trips_outside_any_transaction(
     assert kinds.count("Sync") == 2, messages  # one round trip per statement
     assert "Query" not in kinds, messages  # psycopg's BEGIN / COMMIT / ROLLBACK
     parsed = [message for message in messages if message.startswith("Parse")]
-    assert [("api_keys" in p, "cards" in p) for p in parsed] == [(True, False), (False, True)]
+    assert [("FROM api_keys" in p, "FROM cards" in p) for p in parsed] == [
+        (True, False),
+        (False, True),
+    ]
 
 
 def _kill_pooled_connections(database_url: str) -> None:

@@ -3,7 +3,7 @@ bundle, catalog, wallet and rating services gave (seven queries), on cards in ev
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from tests.fixtures.factories import create_active_card, create_card, create_pla
 from tests.rating.records import add_bundle
 from tulpar import clock
 from tulpar.auth import service as auth_service
+from tulpar.balance import repository as balance_repository
 from tulpar.balance import service as balance_service
 from tulpar.balance.service import Allowance, BundleBalance, CardBalance
 from tulpar.bundle import lifecycle
@@ -25,6 +26,7 @@ from tulpar.bundle import service as bundle_service
 from tulpar.bundle.allowances import ALLOWANCE_KINDS, DATA, SMS, VOICE, AllowanceKind
 from tulpar.card import service as card_service
 from tulpar.catalog import service as catalog_service
+from tulpar.db import driver_rows
 from tulpar.models import (
     Bundle,
     BundleState,
@@ -112,15 +114,25 @@ def _use(session: Session, card: Card, quantity: int, at: datetime, *, kind: str
 
 @contextmanager
 def statements(session: Session) -> Iterator[list[str]]:
+    """The statements run meanwhile: SQLAlchemy's, and the read model's on the driver."""
     seen: list[str] = []
 
     def record(*args: object) -> None:
         seen.append(str(args[2]))
 
+    def recorded_driver_rows(
+        session: Session, sql: str, params: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        rows = driver_rows(session, sql, params)  # flushes first, as a query autoflushes
+        seen.append(sql)
+        return rows
+
     engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", record)
     try:
-        yield seen
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(balance_repository, "driver_rows", recorded_driver_rows)
+            yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
 

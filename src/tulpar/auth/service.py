@@ -3,6 +3,8 @@ channel shares, so a page, an API call and a CLI command get the same answer."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy.orm import Session
 
 from tulpar.auth import roles, tokens
@@ -88,7 +90,16 @@ def ensure_may_buy(caller: Caller, card: Card | None = None) -> None:
         _ensure_holds(caller, card)
 
 
-def ensure_may_read_card(caller: Caller, card: Card) -> None:
+class HeldCard(Protocol):
+    """A card, or what a read model read of one: who holds it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def partner_id(self) -> int | None: ...
+
+
+def ensure_may_read_card(caller: Caller, card: HeldCard) -> None:
     """A partner reads only the cards it sold (``cards.partner_id``: assigned at import or by
     ``tulpar partners assign``), a traveller only their own; the operator's staff read all.
     Any other card is "not found", exactly as an unknown one, so card numbers cannot be
@@ -100,7 +111,7 @@ def ensure_may_read_card(caller: Caller, card: Card) -> None:
     _ensure_holds(caller, card)
 
 
-def _ensure_holds(caller: Caller, card: Card) -> None:
+def _ensure_holds(caller: Caller, card: HeldCard) -> None:
     if caller.kind is CallerKind.traveller:
         if caller.card_id != card.id:
             raise CardNotFoundError()

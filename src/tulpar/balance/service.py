@@ -16,7 +16,7 @@ from tulpar.bundle.allowances import ALLOWANCE_KINDS, DATA, SMS, VOICE, Allowanc
 from tulpar.card import service as card_service
 from tulpar.errors import CardNotFoundError
 from tulpar.identifiers import Iccid, parse_card_reference
-from tulpar.models import Bundle, Card, CardState
+from tulpar.models import Card, CardState
 from tulpar.money import Money
 from tulpar.wallet import service as wallet_service
 
@@ -61,7 +61,7 @@ class CardBalance:
     usage_as_of: datetime | None
 
 
-def _total(kind: AllowanceKind, bundles: list[Bundle]) -> Allowance:
+def _total(kind: AllowanceKind, bundles: list[repository.BundleFigures]) -> Allowance:
     if any(kind.granted(bundle) is None for bundle in bundles):
         return Allowance(remaining=None, granted=None)
     return Allowance(
@@ -77,7 +77,7 @@ def balance_of(session: Session, card: Card) -> CardBalance:
     rows = repository.by_card_id(session, card.id, at=now)
     if rows is None:
         raise CardNotFoundError()
-    return _balance(card, rows, now=now)
+    return _balance(rows, now=now)
 
 
 def balance_for(session: Session, caller: Caller, reference: str) -> CardBalance:
@@ -93,10 +93,11 @@ def balance_for(session: Session, caller: Caller, reference: str) -> CardBalance
     if rows is None:
         raise CardNotFoundError()
     auth_service.ensure_may_read_card(caller, rows.card)
-    return _balance(rows.card, rows, now=now)
+    return _balance(rows, now=now)
 
 
-def _balance(card: Card, rows: repository.BalanceRows, *, now: datetime) -> CardBalance:
+def _balance(rows: repository.BalanceRows, *, now: datetime) -> CardBalance:
+    card = rows.card
     state = card_service.effective_state(card, now=now)
     current = (
         [row.bundle for row in rows.bundles if row.counts_now] if state is CardState.active else []
@@ -160,7 +161,7 @@ def bundles_page(
     ]
 
 
-def _bundle_state(bundle: Bundle, *, now: datetime) -> str:
+def _bundle_state(bundle: repository.BundleFigures, *, now: datetime) -> str:
     # The stored state may lag the clock until the lifecycle job runs; show the truth.
     if bundle.state.value in ("active", "exhausted", "scheduled"):
         if bundle.expires_at <= now:

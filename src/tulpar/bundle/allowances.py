@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from tulpar.models import Bundle, LedgerAccount, Plan
+
+
+class HoldsAllowances(Protocol):
+    """A bundle, or what a read model read of one (the columns by their names)."""
+
+    @property
+    def data_bytes_granted(self) -> int | None: ...
+    @property
+    def data_bytes_remaining(self) -> int | None: ...
+    @property
+    def voice_seconds_granted(self) -> int | None: ...
+    @property
+    def voice_seconds_remaining(self) -> int | None: ...
+    @property
+    def sms_count_granted(self) -> int | None: ...
+    @property
+    def sms_count_remaining(self) -> int | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,11 +34,11 @@ class AllowanceKind:
         value: int | None = getattr(plan, self.unit_column)
         return value
 
-    def granted(self, bundle: Bundle) -> int | None:
+    def granted(self, bundle: HoldsAllowances) -> int | None:
         value: int | None = getattr(bundle, f"{self.unit_column}_granted")
         return value
 
-    def remaining(self, bundle: Bundle) -> int | None:
+    def remaining(self, bundle: HoldsAllowances) -> int | None:
         value: int | None = getattr(bundle, f"{self.unit_column}_remaining")
         return value
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -62,7 +63,16 @@ def lock(session: Session, card_ids: list[int]) -> None:
     repository.lock_in_id_order(session, card_ids)
 
 
-def effective_state(card: Card, *, now: datetime | None = None) -> CardState:
+class HasStanding(Protocol):
+    """A card, or what a read model read of one."""
+
+    @property
+    def state(self) -> CardState: ...
+    @property
+    def validity_ends_at(self) -> datetime | None: ...
+
+
+def effective_state(card: HasStanding, *, now: datetime | None = None) -> CardState:
     """The state a card is in right now, even if the expiry job has not run yet."""
     now = now or clock.now()
     ends_at = card.validity_ends_at

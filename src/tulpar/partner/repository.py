@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tulpar.db import driver_rows
 from tulpar.models import ApiKey, Partner
 
 
@@ -28,22 +29,20 @@ class ActiveKey(NamedTuple):
     requests_per_minute: int | None
 
 
+# select(ApiKey.secret_sha256, ApiKey.scopes, Partner.id, Partner.name,
+# Partner.requests_per_minute).join(Partner).where(prefix, not revoked), on the driver:
+# every API request reads it (db.driver_rows says why).
 _ACTIVE_KEY = (
-    select(
-        ApiKey.secret_sha256,
-        ApiKey.scopes,
-        Partner.id,
-        Partner.name,
-        Partner.requests_per_minute,
-    )
-    .join(Partner, Partner.id == ApiKey.partner_id)
-    .where(ApiKey.prefix == bindparam("prefix"), ApiKey.revoked_at.is_(None))
+    "SELECT api_keys.secret_sha256, api_keys.scopes, partners.id, partners.name,"
+    " partners.requests_per_minute"
+    " FROM api_keys JOIN partners ON partners.id = api_keys.partner_id"
+    " WHERE api_keys.prefix = %(prefix)s AND api_keys.revoked_at IS NULL"
 )
 
 
 def active_key(session: Session, prefix: str) -> ActiveKey | None:
-    row = session.execute(_ACTIVE_KEY, {"prefix": prefix}).one_or_none()
-    return None if row is None else ActiveKey(*row)
+    rows = driver_rows(session, _ACTIVE_KEY, {"prefix": prefix})
+    return ActiveKey(*rows[0]) if rows else None
 
 
 def partner_name(session: Session, partner_id: int) -> str:
