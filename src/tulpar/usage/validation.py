@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import repeat
-from operator import methodcaller
+from operator import attrgetter, methodcaller
 from typing import NamedTuple, cast
 
 from tulpar.errors import InvalidInputError
@@ -101,6 +101,7 @@ class CleanBatch(NamedTuple):
 
 
 _to_utc = methodcaller("astimezone", UTC)
+_zone_of = attrgetter("tzinfo")
 _FIELD_TYPES = (str, str, str, str, int, str)  # exactly, as in _clean (a bool is no quantity)
 
 
@@ -121,15 +122,17 @@ def parse_clean_batch(raws: Sequence[object], *, window: OccurredWindow) -> Clea
         cast(list[str], columns[index]) for index in (0, 1, 2, 3, 5)
     )
     quantities = cast(list[int], columns[4])
+    # A batch comes from a handful of sources: their lengths are checked once each.
+    distinct_sources = set(sources)
     if not (
-        min(map(len, sources)) > 0
-        and max(map(len, sources)) <= 64
+        min(map(len, distinct_sources)) > 0
+        and max(map(len, distinct_sources)) <= 64
         and min(map(len, record_ids)) > 0
         and max(map(len, record_ids)) <= 128
         and min(quantities) > 0
         and max(quantities) <= MAX_RECORD_QUANTITY
         # every text is key text if and only if all of them joined are
-        and _is_key_text("".join(sources) + "".join(record_ids))
+        and _is_key_text("".join(distinct_sources) + "".join(record_ids))
     ):
         return None
     lines = "\n".join(times) + "\n"
@@ -150,13 +153,16 @@ def parse_clean_batch(raws: Sequence[object], *, window: OccurredWindow) -> Clea
             return None
     except (ValueError, OverflowError):
         return None
+    # Times given in UTC (the usual) are read as UTC already: converting them is a no-op.
+    if set(map(_zone_of, moments)) != {UTC}:
+        moments = list(map(_to_utc, moments))
     return CleanBatch(
         sources,
         record_ids,
         cast(list[CardKey], card_keys),
         cast(list[UsageKind], usage_kinds),
         quantities,
-        list(map(_to_utc, moments)),
+        moments,
     )
 
 
