@@ -9,11 +9,10 @@ from tulpar.models import Card, CardState
 
 
 def get(session: Session, card_id: int, *, for_update: bool = False) -> Card | None:
-    query = select(Card).where(Card.id == card_id)
     if for_update:
         # Locked means current: refresh a copy already in the session from the locked row.
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return session.scalars(query).one_or_none()
+        return session.get(Card, card_id, with_for_update=True, populate_existing=True)
+    return session.get(Card, card_id)  # a copy the session holds costs no statement
 
 
 def lock_in_id_order(session: Session, card_ids: list[int]) -> None:
