@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, create_engine, exc
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -136,9 +136,10 @@ def driver_rows(session: Session, sql: str, params: Mapping[str, Any]) -> list[t
     driver's own cursor in the session's connection and transaction; pending ORM changes are
     flushed first, as a query would autoflush. Only for the reads every request makes (the
     caller's key, the balance): there SQLAlchemy's statement and result machinery cost more
-    CPU than the statement itself. A failure that broke the connection is raised as
-    SQLAlchemy raises it, the connection invalidated, so a caller that retries on a fresh
-    connection (:func:`tulpar.kit.session.read_only`) sees no difference."""
+    CPU than the statement itself. A failure goes through SQLAlchemy's own handling, as for
+    any statement: wrapped, and a lost connection invalidated with every older one in the
+    pool, so a caller that retries on a fresh connection (:func:`tulpar.kit.session.read_only`)
+    sees no difference."""
     session.flush()
     connection = session.connection()
     driver: psycopg.Connection[Any] | None = connection.connection.driver_connection
@@ -149,12 +150,9 @@ def driver_rows(session: Session, sql: str, params: Mapping[str, Any]) -> list[t
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
     except psycopg.Error as error:
-        broken = bool(driver.closed or driver.broken)
-        if broken:
-            connection.invalidate(error)
-        raise exc.DBAPIError.instance(
-            sql, dict(params), error, psycopg.Error, connection_invalidated=broken
-        ) from error
+        # The one private call: SQLAlchemy's handler for a failed statement (it raises).
+        connection._handle_dbapi_exception(error, sql, dict(params), None, None)
+        raise  # not reached
 
 
 @contextmanager

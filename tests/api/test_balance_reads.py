@@ -112,3 +112,23 @@ def test_a_connection_that_died_in_the_pool_is_retried_for_a_read_and_503_otherw
         assert listed.json()["code"] == "database_unavailable"
         assert client.get("/v1/plans").status_code == 200
     db.get_engine().dispose()
+
+
+def test_a_read_retried_after_a_dead_connection_skips_the_other_dead_ones_in_the_pool(
+    committed: sessionmaker[Session], database_url: str
+) -> None:
+    iccid, headers = seed(committed)
+    with TestClient(create_app()) as client:
+        assert client.get(f"/v1/cards/{iccid}/balance", headers=headers).status_code == 200
+        engine = db.get_engine()
+        pooled = [engine.connect() for _ in range(4)]
+        for connection in pooled:
+            connection.exec_driver_sql("SELECT 1")
+        for connection in pooled:
+            connection.close()
+        _kill_pooled_connections(database_url)
+
+        read = client.get(f"/v1/cards/{iccid}/balance", headers=headers)
+
+        assert read.status_code == 200, read.text
+    db.get_engine().dispose()
