@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -131,27 +131,41 @@ def reading(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     )
 
 
-def driver_rows(session: Session, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    """The rows of one hand-written statement (psycopg's ``%(name)s`` parameters), run on the
-    driver's own cursor in the session's connection and transaction; pending ORM changes are
-    flushed first, as a query would autoflush. Only for the reads every request makes (the
-    caller's key, the balance): there SQLAlchemy's statement and result machinery cost more
-    CPU than the statement itself. A failure goes through SQLAlchemy's own handling, as for
-    any statement: wrapped, and a lost connection invalidated with every older one in the
-    pool, so a caller that retries on a fresh connection (:func:`tulpar.kit.session.read_only`)
-    sees no difference."""
+def driver_connection(session: Session) -> psycopg.Connection[Any]:
+    """The psycopg connection under the session's (its transaction begun, if it has one): for
+    what SQLAlchemy does not do (procrastinate's deferrals, COPY) or does slowly
+    (:func:`driver_rows`)."""
+    driver: psycopg.Connection[Any] | None = session.connection().connection.driver_connection
+    assert driver is not None  # a connection in use always has its driver connection
+    return driver
+
+
+def driver_rows(
+    session: Session,
+    sql: str,
+    params: Mapping[str, Any] | Sequence[Any],
+    *,
+    prepare: bool | None = None,
+) -> list[tuple[Any, ...]]:
+    """The rows of one hand-written statement (psycopg's ``%(name)s`` or ``%s`` parameters),
+    run on the driver's own cursor in the session's connection and transaction; pending ORM
+    changes are flushed first, as a query would autoflush. Only for the reads every request
+    or batch makes (the caller's key, the balance, a batch's cards): there SQLAlchemy's
+    statement and result machinery cost more CPU than the statement itself. ``prepare``:
+    psycopg's (None: prepared once used a few times). A failure goes through SQLAlchemy's own
+    handling, as for any statement: wrapped, and a lost connection invalidated with every
+    older one in the pool, so a caller that retries on a fresh connection
+    (:func:`tulpar.kit.session.read_only`) sees no difference."""
     session.flush()
-    connection = session.connection()
-    driver: psycopg.Connection[Any] | None = connection.connection.driver_connection
-    assert driver is not None  # a checked-out connection
+    driver = driver_connection(session)
     try:
         with driver.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, params, prepare=prepare)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
     except psycopg.Error as error:
         # The one private call: SQLAlchemy's handler for a failed statement (it raises).
-        connection._handle_dbapi_exception(error, sql, dict(params), None, None)
+        session.connection()._handle_dbapi_exception(error, sql, params, None, None)
         raise  # not reached
 
 

@@ -19,6 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tulpar.db import driver_connection
+
 TASK_MODULES = [
     "tulpar.bundle.tasks",
     "tulpar.rating.tasks",
@@ -111,8 +113,7 @@ def defer_in_transaction(
     **task_kwargs: Any,
 ) -> int:
     """Enqueue ``task_name`` inside the session's current transaction; returns the job id."""
-    connection = session.connection().connection.driver_connection
-    options: dict[str, Any] = {"connection": connection, "queue": queue}
+    options: dict[str, Any] = {"connection": driver_connection(session), "queue": queue}
     if priority is not None:
         options["priority"] = priority
     if queueing_lock is not None:
@@ -143,8 +144,9 @@ def batch_defer_in_transaction(
     """Enqueue many jobs of one task in one statement inside the session's transaction."""
     if not jobs_kwargs:
         return []
-    connection = session.connection().connection.driver_connection
-    deferrer = _deferrer.configure_task(task_name, connection=connection, queue=queue)
+    deferrer = _deferrer.configure_task(
+        task_name, connection=driver_connection(session), queue=queue
+    )
     job_ids: list[int] = deferrer.batch_defer(*(_with_request_id(kw) for kw in jobs_kwargs))
     return job_ids
 

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
+from tulpar.db import driver_connection
 from tulpar.models import UsageThresholdEvent
 
 # Capacity that stands for an unlimited allowance in the running sums, which are bigint (numeric
@@ -406,9 +407,7 @@ def insert_new(
         return set()
     if len(rows) > _GENERIC_PLANS_UP_TO:
         session.execute(_CUSTOM_PLANS)
-    driver = session.connection().connection.driver_connection
-    assert driver is not None  # a connection in use always has its driver connection
-    with driver.cursor() as cursor, cursor.copy(_COPY_INCOMING) as copy:
+    with driver_connection(session).cursor() as cursor, cursor.copy(_COPY_INCOMING) as copy:
         copy.set_types(_INCOMING_TYPES)
         for row in rows:
             copy.write_row(row)

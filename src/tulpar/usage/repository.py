@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, Date, cast, func, select
 from sqlalchemy.orm import Session
 
+from tulpar.db import driver_rows
 from tulpar.models import UsageKind, UsageRecord
 
 # A recycled number may be on a terminated card and a live one: the live card wins.
@@ -32,12 +33,8 @@ def card_ids(session: Session, by: str, values: Collection[str]) -> dict[str, in
     are normalised digits and "+", never a comma.)"""
     if not values:
         return {}
-    driver = session.connection().connection.driver_connection
-    assert driver is not None  # a connection in use always has its driver connection
-    with driver.cursor() as cursor:
-        prepare = False if len(values) > _PLANNED_FOR_THEIR_NUMBERS_ABOVE else None
-        rows = cursor.execute(_QUERIES[by], [",".join(values)], prepare=prepare).fetchall()
-    return dict(rows)
+    prepare = False if len(values) > _PLANNED_FOR_THEIR_NUMBERS_ABOVE else None
+    return dict(driver_rows(session, _QUERIES[by], [",".join(values)], prepare=prepare))
 
 
 def _sum_of(kind: UsageKind) -> ColumnElement[int]:
