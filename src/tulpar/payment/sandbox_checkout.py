@@ -16,6 +16,7 @@ from tulpar.jobs import defer_in_transaction
 from tulpar.models import (
     Channel,
     OrderKind,
+    Payment,
     PaymentProviderName,
     PaymentState,
     SandboxDecision,
@@ -52,9 +53,7 @@ class CheckoutPage:
 
 
 def page(session: Session, reference: str) -> CheckoutPage:
-    payment = repository.by_reference(session, "sandbox", reference)
-    if payment is None or payment.provider is not PaymentProviderName.sandbox:
-        raise SandboxPaymentNotFoundError()
+    payment = _sandbox_payment(session, reference)
     order = order_service.get(session, payment.order_id)
     amount = Money(payment.amount_minor, payment.currency)
     if order.kind is OrderKind.plan_renewal and order.plan_id is not None:
@@ -84,11 +83,9 @@ def page(session: Session, reference: str) -> CheckoutPage:
 def decide(session: Session, reference: str, *, pay: bool) -> int:
     """The payer clicked Pay or Decline. The first click counts; returns how many webhook
     deliveries were scheduled (0 for a repeated click)."""
-    checkout = page(session, reference)
-    if not checkout.payable:
+    payment = _sandbox_payment(session, reference)
+    if payment.state is not PaymentState.pending:
         return 0
-    payment = repository.by_reference(session, "sandbox", reference)
-    assert payment is not None
     settings = get_settings()
     deliveries = sandbox.record_decision(
         session,
@@ -113,6 +110,13 @@ def decide(session: Session, reference: str, *, pay: bool) -> int:
             url=url,
         )
     return len(deliveries)
+
+
+def _sandbox_payment(session: Session, reference: str) -> Payment:
+    payment = repository.by_reference(session, "sandbox", reference)
+    if payment is None or payment.provider is not PaymentProviderName.sandbox:
+        raise SandboxPaymentNotFoundError()
+    return payment
 
 
 def _indicative(amount: Money) -> list[Money]:
