@@ -89,3 +89,22 @@ def test_the_request_id_bound_for_a_request_is_on_its_lines(lines: io.StringIO) 
     records = [json.loads(line) for line in lines.getvalue().splitlines()]
     assert [r["request_id"] for r in records] == ["req-abcdef12", "req-abcdef12"]
     assert records[0]["order_id"] == 42
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_each_request_and_deferral_is_told_only_under_debug(level: str) -> None:
+    stream = io.StringIO()
+    settings = Settings(environment="production", database_url=None, log_level=level)
+    configure_logging(settings, stream=stream)
+    try:
+        logging.getLogger("httpx").info("HTTP Request: POST http://127.0.0.1/hooks 200")
+        logging.getLogger("procrastinate.jobs").info("Deferred 1 job")
+        logging.getLogger("httpx").warning("connection reset")
+        logging.getLogger("procrastinate.worker").info("Job succeeded")
+        events = [json.loads(line)["event"] for line in stream.getvalue().splitlines()]
+    finally:
+        configure_logging(Settings(database_url=None))
+    told_only_under_debug = ["HTTP Request: POST http://127.0.0.1/hooks 200", "Deferred 1 job"]
+    told_always = ["connection reset", "Job succeeded"]
+    expected = [*told_only_under_debug, *told_always] if level == "DEBUG" else told_always
+    assert events == expected

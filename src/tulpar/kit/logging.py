@@ -183,10 +183,16 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
-    # Alembic tells at INFO which dialect it uses on every connection: noise in every
-    # command's output. Its warnings, and everything under TULPAR_LOG_LEVEL=debug, still show.
-    if root.level > logging.DEBUG:
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Lines told at INFO that nobody reads, at a cost: alembic's dialect on every connection
+    # (noise in every command's output); httpx's every request (ours say what each call to a
+    # carrier, provider or partner came to); procrastinate's every job deferred (each is in
+    # procrastinate_events, and the worker still tells when it starts and ends one). On the
+    # renewal path the last two were about 4 % of a web process's CPU, formatted and
+    # redacted. Their warnings, and everything under TULPAR_LOG_LEVEL=debug, still show.
+    for chatty in ("alembic", "httpx", "procrastinate.jobs"):
+        logging.getLogger(chatty).setLevel(
+            logging.WARNING if root.level > logging.DEBUG else logging.NOTSET
+        )
     # uvicorn's own handlers would print a second, unredacted copy: let its lines reach ours,
     # at our level (a uvicorn.Config made in this process, a simulator's, sets its own).
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
