@@ -156,7 +156,8 @@ def driver_rows(
     handling, as for any statement: wrapped, and a lost connection invalidated with every
     older one in the pool, so a caller that retries on a fresh connection
     (:func:`tulpar.kit.session.read_only`) sees no difference."""
-    session.flush()
+    if session.autoflush:  # off inside ``with session.no_autoflush``, as for any query
+        session.flush()
     driver = driver_connection(session)
     try:
         with driver.cursor() as cursor:
