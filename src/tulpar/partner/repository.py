@@ -29,9 +29,7 @@ class ActiveKey(NamedTuple):
     requests_per_minute: int | None
 
 
-# select(ApiKey.secret_sha256, ApiKey.scopes, Partner.id, Partner.name,
-# Partner.requests_per_minute).join(Partner).where(prefix, not revoked), on the driver:
-# every API request reads it (db.driver_rows says why).
+# Every API request reads its key: on the driver's cursor (db.driver_rows says why).
 _ACTIVE_KEY = (
     "SELECT api_keys.secret_sha256, api_keys.scopes, partners.id, partners.name,"
     " partners.requests_per_minute"
