@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.payments import run_jobs, sandbox_signed
@@ -92,6 +92,36 @@ def test_a_webhook_replayed_5_times_makes_one_transition(
         ("awaiting_payment", "paid"),
     ]
     assert provisioning_jobs(committed, order["id"]) == 1
+
+
+@pytest.mark.parametrize("event_type", ["payment.processing", "charge.dispute.created"])
+def test_news_that_settles_nothing_is_stored_handled_and_queues_no_job(
+    committed: sessionmaker[Session], api: TestClient, event_type: str
+) -> None:
+    iccid, headers = seed(committed)
+    order = _place(api, headers, iccid)
+    payment = _payment(committed, order["payment"]["id"])
+    before = run_jobs(committed)
+
+    answers = [_send(api, _event("evt_news", event_type, payment)) for _ in range(2)]
+
+    assert [a.json()["duplicate"] for a in answers] == [False, True]
+    with committed() as session:
+        messages = session.execute(
+            select(InboxMessage.kind, InboxMessage.outcome, InboxMessage.handled_at)
+        ).all()
+        jobs = session.execute(
+            text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'inbox.handle'")
+        ).scalar_one()
+    assert [(kind, outcome) for kind, outcome, _ in messages] == [
+        (event_type, f"ignored: {event_type}")
+    ]
+    assert messages[0].handled_at is not None
+    assert jobs == 0
+    assert run_jobs(committed) == before == []
+    unchanged = _payment(committed, payment.id)
+    assert (unchanged.state, unchanged.checked_at) == (payment.state, payment.checked_at)
+    assert timeline(committed, order["id"]) == [(None, "awaiting_payment")]
 
 
 def test_the_same_news_under_new_event_ids_still_moves_the_order_once(

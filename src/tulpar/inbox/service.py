@@ -32,25 +32,30 @@ class Arrival:
     kind: str
     payload: dict[str, Any]
     subject: str | None = None
+    # News its domain knows settles nothing (a payment still processing, an event type it
+    # does not act on): stored already stamped with this outcome, and no job is queued.
+    settles_nothing: str | None = None
 
 
 def store(session: Session, arrival: Arrival) -> bool:
-    """Store ``arrival`` and queue its handling. False for a message stored before (nothing
-    new is stored or queued). Never commits."""
-    message_id = repository.add_unless_seen(
-        session,
-        {
-            "source": arrival.source[:16],
-            "external_id": arrival.external_id[:255],
-            "kind": arrival.kind[:64],
-            "subject": None if arrival.subject is None else arrival.subject[:128],
-            "payload": arrival.payload,
-            "received_at": clock.now(),
-        },
-    )
+    """Store ``arrival`` and queue its handling (unless it settles nothing). False for a
+    message stored before (nothing new is stored or queued). Never commits."""
+    now = clock.now()
+    values: dict[str, Any] = {
+        "source": arrival.source[:16],
+        "external_id": arrival.external_id[:255],
+        "kind": arrival.kind[:64],
+        "subject": None if arrival.subject is None else arrival.subject[:128],
+        "payload": arrival.payload,
+        "received_at": now,
+    }
+    if arrival.settles_nothing is not None:
+        values |= {"handled_at": now, "outcome": arrival.settles_nothing[:1000]}
+    message_id = repository.add_unless_seen(session, values)
     if message_id is None:
         return False
-    _queue(session, message_id)
+    if arrival.settles_nothing is None:
+        _queue(session, message_id)
     return True
 
 

@@ -33,6 +33,9 @@ _STATUS_OF = {
     EventKind.payment_processing: ProviderStatus.pending,
 }
 _REFUND_OUTCOMES = {EventKind.refund_succeeded, EventKind.refund_failed}
+# A payment still processing moves nothing: only its final word (or, failing that, the
+# requery of a payment not heard of for a while) settles it.
+_SETTLES_NOTHING = {EventKind.payment_processing, EventKind.ignored}
 
 
 class WebhookRejectedError(TulparError):
@@ -58,6 +61,9 @@ def receive(session: Session, provider_name: str, body: bytes, headers: Mapping[
             external_id=event.event_id,
             kind=event.raw_type,
             payload=payload,
+            settles_nothing=f"ignored: {event.raw_type}"
+            if event.kind in _SETTLES_NOTHING
+            else None,
         ),
     )
 
