@@ -64,9 +64,9 @@ def _promotion(session: Session, order: Order) -> PromotionOut | None:
     )
 
 
-def order_out(session: Session, order_id: int) -> OrderOut:
+def order_out(session: Session, order: Order) -> OrderOut:
+    """``order`` as read in this transaction after its last move."""
     session.flush()
-    order = order_service.get(session, order_id)
     payments = [payment_out(p) for p in payment_service.attempts(session, order.id)]
     return OrderOut(
         id=order.id,

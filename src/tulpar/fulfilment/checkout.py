@@ -68,8 +68,8 @@ def _start_payment(
     if started.report is not None:
         on_payment(session, started.report)
     return CheckoutResult(
-        order=order_service.get(session, order.id),
+        # Only an attempt that settled at once (the wallet) has moved the order since.
+        order=order if started.report is None else order_service.get(session, order.id),
         payment=started.payment,
-        provider_call_pending=payment_service.provider_request(session, started.payment.id)
-        is not None,
+        provider_call_pending=payment_service.awaits_provider(started.payment),
     )

@@ -110,7 +110,7 @@ def place(session: Session, caller: Caller, request: OrderRequest) -> Order:
             bonus_data_bytes=offer.terms.bonus_data_bytes,
             bonus_days=offer.terms.bonus_days,
         )
-    order = order_checkout.place(session, caller, request, promotion=terms)
+    order = order_checkout.place(session, caller, request, promotion=terms, found=found)
     if offer is not None:
         promotion_service.hold(session, offer, order_id=order.id, card_id=order.card_id)
     return order

@@ -102,12 +102,14 @@ def place(
     request: OrderRequest,
     *,
     promotion: PromotionTerms | None = None,
+    found: Priced | None = None,
 ) -> Order:
     """Check, freeze the price (less ``promotion``'s discount) and record the order.
     Refusals raise before anything is written. A ``promo_code`` is read by the promotion
-    engine before this (``tulpar.fulfilment.pricing``); here it is only kept."""
+    engine before this (``tulpar.fulfilment.pricing``); here it is only kept. ``found``:
+    what :func:`priced` gave for this request in this transaction (not checked again)."""
     now = clock.now()
-    found = priced(session, caller, request)
+    found = found or priced(session, caller, request)
     card, plan, price = found.card, found.plan, found.price
     discount = 0 if promotion is None else promotion.discount_minor
     if not 0 <= discount < price.amount_minor:

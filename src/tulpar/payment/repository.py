@@ -20,6 +20,12 @@ def get(session: Session, payment_id: int) -> Payment | None:
     return session.get(Payment, payment_id, populate_existing=True)
 
 
+def held(session: Session, payment_id: int) -> Payment | None:
+    """The attempt as this session holds it (read only if it holds none): for the columns
+    that never change (order, card, provider); its state is read with :func:`get`."""
+    return session.get(Payment, payment_id)
+
+
 def by_reference(session: Session, provider: str, reference: str) -> Payment | None:
     query = select(Payment).where(
         Payment.provider == provider, Payment.provider_reference == reference

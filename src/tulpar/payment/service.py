@@ -137,12 +137,19 @@ class PendingStart:
 def provider_request(session: Session, payment_id: int) -> PendingStart | None:
     """What to send the provider for an attempt that has not reached it yet (else None)."""
     payment = repository.get(session, payment_id)
-    if payment is None or payment.provider_reference is not None:
-        return None
-    if payment.provider is PaymentProviderName.wallet or payment.state is not PaymentState.pending:
+    if payment is None or not awaits_provider(payment):
         return None
     order = order_service.get(session, payment.order_id)
     return PendingStart(payment.id, payment.provider.value, _request(order, payment))
+
+
+def awaits_provider(payment: Payment) -> bool:
+    """Whether the attempt (as read) has still to be sent to its provider."""
+    return (
+        payment.provider_reference is None
+        and payment.provider is not PaymentProviderName.wallet
+        and payment.state is PaymentState.pending
+    )
 
 
 def call_provider(request: PaymentRequest, provider: str) -> ProviderPayment:
@@ -173,7 +180,9 @@ def apply_status(
     """Record what the provider says about one attempt; safe to repeat and to receive out of
     order. The order is locked (not moved) so that reports about one order are handled one
     after the other."""
-    payment = repository.get(session, payment_id)
+    # Only its order is read before the lock, and that never changes: the copy the caller
+    # holds will do.
+    payment = repository.held(session, payment_id)
     if payment is None:
         raise PaymentNotFoundError()
     # Locks are always taken order first, then its payments (as a new attempt does), so a

@@ -1,0 +1,61 @@
+"""Placing a renewal reads each row it needs once: the card and the plan are checked and
+priced once (the promotion engine's pass is not repeated), and the answer is built from the
+order just written rather than read back."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.payment.flow import seed
+from tulpar.app import create_app
+
+
+@pytest.fixture
+def api(committed: sessionmaker[Session]) -> Iterator[TestClient]:
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+def _rows_read(statements: list[str]) -> Counter[str]:
+    """Whole rows read, by table (``SELECT t.id, t.… FROM t``)."""
+    read: Counter[str] = Counter()
+    for statement in statements:
+        found = re.match(r"SELECT (\w+)\.id, \1\.", statement)
+        if found:
+            read[found.group(1)] += 1
+    return read
+
+
+def test_placing_a_renewal_reads_its_card_plan_and_order_once(
+    committed: sessionmaker[Session], api: TestClient
+) -> None:
+    iccid, headers = seed(committed)
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(" ".join(str(args[2]).split()))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        placed = api.post(
+            "/v1/orders",
+            json={"card": iccid, "plan": "P"},
+            headers={**headers, "Idempotency-Key": "once"},
+        )
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["payment"]["next_action"]["url"]
+    read = _rows_read(seen)
+    assert (read["cards"], read["plans"], read["orders"]) == (1, 1, 0), read
+    # The new attempt once it has its pay page, and the attempts listed in the answer.
+    assert read["payments"] == 2, read
