@@ -111,7 +111,7 @@ def _completed(session: Session, settlement: Settlement) -> Settled:
         details={"reference": settlement.reference, "via": settlement.via},
     ):
         return Settled.already_settled
-    order = order_service.get(session, settlement.order_id)
+    order = order_service.held(session, settlement.order_id)  # what it bought and how
     card = card_service.get(session, order.card_id)
     plan = order_service.plan_of(session, order)
     bundle_service.apply_plan(

@@ -1,6 +1,7 @@
 """Tables, one module per aggregate. Importing this package registers them all."""
 
 from tulpar.kit.languages import LANGUAGES
+from tulpar.models import held as held  # cards and plans kept until their transaction ends
 from tulpar.models import report_rollup as report_rollup  # the reports' rollup tables
 from tulpar.models.base import Base
 from tulpar.models.bundle import Bundle, BundleState

@@ -64,6 +64,13 @@ def get(session: Session, order_id: int, *, for_update: bool = False) -> Order |
     return session.get(Order, order_id, populate_existing=True, with_for_update=for_update)
 
 
+def held(session: Session, order_id: int) -> Order | None:
+    """The order as this session holds it (read only if it holds none): for what is fixed
+    when it is placed (card, kind, plan, channel, amounts, promotion); its state is read with
+    :func:`get`."""
+    return session.get(Order, order_id)
+
+
 def events_of(session: Session, order_id: int) -> list[OrderEvent]:
     query = select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
     return list(session.scalars(query))

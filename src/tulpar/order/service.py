@@ -126,6 +126,15 @@ def get(session: Session, order_id: int, *, for_update: bool = False) -> Order:
     return order
 
 
+def held(session: Session, order_id: int) -> Order:
+    """The order as this session holds it: for what is fixed when it is placed (its state is
+    read with :func:`get`)."""
+    order = repository.held(session, order_id)
+    if order is None:
+        raise OrderNotFoundError()
+    return order
+
+
 def visible_order(session: Session, caller: Caller, order_id: int) -> Order:
     """The order if this caller placed it (partner) or holds its card (traveller); the same
     404 otherwise, so order numbers reveal nothing."""

@@ -93,7 +93,7 @@ def begin_call(
     if provisioning.state is not ProvisioningState.in_progress:
         return None
     order_id = provisioning.order_id
-    _, card, plan = settlement.order_card_plan(session, provisioning)
+    card, plan = settlement.card_and_plan(session, provisioning)
     try:
         card_service.ensure_renewable(card, now=now)
     except CardNotRenewableError as error:

@@ -24,7 +24,7 @@ from tulpar.jobs import (
     cancel_waiting_in_transaction,
     defer_in_transaction,
 )
-from tulpar.models import Card, Order, Plan, Provisioning, ProvisioningState
+from tulpar.models import Card, Plan, Provisioning, ProvisioningState
 from tulpar.order import service as order_service
 from tulpar.provisioning import repository
 
@@ -166,7 +166,9 @@ def complete(
 ) -> Settlement:
     """The carrier applied the bundle. A card that cannot take it any more (terminated
     meanwhile) fails instead, so the traveller is refunded."""
-    _, card, _ = order_card_plan(session, provisioning)
+    card = repository.card(session, provisioning.card_id)
+    if card is None:
+        raise LookupError(f"provisioning {provisioning.id} lost its card")
     try:
         card_service.ensure_renewable(card, now=now)
     except CardNotRenewableError as error:
@@ -198,11 +200,11 @@ def _finish(
         provisioning.next_job_id = None
 
 
-def order_card_plan(session: Session, provisioning: Provisioning) -> tuple[Order, Card, Plan]:
-    """The rows a provisioning is about (they cannot vanish: foreign keys)."""
-    order = order_service.get(session, provisioning.order_id)
+def card_and_plan(session: Session, provisioning: Provisioning) -> tuple[Card, Plan]:
+    """The card and the plan a provisioning is about (they cannot vanish: foreign keys)."""
+    order = order_service.held(session, provisioning.order_id)
     card = repository.card(session, provisioning.card_id)
     plan = None if order.plan_id is None else repository.plan(session, order.plan_id)
     if card is None or plan is None:
         raise LookupError(f"provisioning {provisioning.id} lost its card or plan")
-    return order, card, plan
+    return card, plan
