@@ -1,6 +1,6 @@
 """Placing a renewal reads each row it needs once: the card and the plan are checked and
 priced once (the promotion engine's pass is not repeated), and the answer is built from the
-order just written rather than read back."""
+order and the payment attempt just written rather than read back."""
 
 from __future__ import annotations
 
@@ -54,8 +54,14 @@ def test_placing_a_renewal_reads_its_card_plan_and_order_once(
         event.remove(Engine, "before_cursor_execute", record)
 
     assert placed.status_code == 201, placed.text
-    assert placed.json()["payment"]["next_action"]["url"]
+    answer = placed.json()
+    assert answer["payment"]["next_action"]["url"]
+    assert [p["id"] for p in answer["payments"]] == [answer["payment"]["id"]]
+    assert (answer["iccid"], answer["plan"], answer["receipt"]) == (iccid, "P", None)
     read = _rows_read(seen)
     assert (read["cards"], read["plans"], read["orders"]) == (1, 1, 0), read
-    # The new attempt once it has its pay page, and the attempts listed in the answer.
-    assert read["payments"] == 2, read
+    # The new attempt is the order's only one, as written: neither read back nor listed.
+    assert read["payments"] == 0, read
+    # Nor is an earlier attempt looked for, nor a receipt of an order not yet paid.
+    assert not [s for s in seen if "max(payments.attempt)" in s or "FROM receipts" in s], seen
+    assert not [s for s in seen if s.startswith("UPDATE payments SET state")], seen

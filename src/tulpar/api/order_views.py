@@ -9,7 +9,7 @@ from tulpar.api.schemas.order import OrderEventOut, OrderOut, PaymentOut, Receip
 from tulpar.api.schemas.promotion import PromotionOut
 from tulpar.config import get_settings
 from tulpar.fulfilment import pricing
-from tulpar.models import Order, Payment
+from tulpar.models import Order, OrderState, Payment
 from tulpar.order import service as order_service
 from tulpar.payment import service as payment_service
 from tulpar.receipt import service as receipt_service
@@ -64,10 +64,13 @@ def _promotion(session: Session, order: Order) -> PromotionOut | None:
     )
 
 
-def order_out(session: Session, order: Order) -> OrderOut:
-    """``order`` as read in this transaction after its last move."""
+def order_out(session: Session, order: Order, *, attempts: list[Payment] | None = None) -> OrderOut:
+    """``order`` as read in this transaction after its last move; ``attempts``: all of its
+    payment attempts, when the caller has just written them (a new order's first)."""
     session.flush()
-    payments = [payment_out(p) for p in payment_service.attempts(session, order.id)]
+    if attempts is None:
+        attempts = payment_service.attempts(session, order.id)
+    payments = [payment_out(p) for p in attempts]
     return OrderOut(
         id=order.id,
         kind=order.kind.value,
@@ -93,12 +96,20 @@ def order_out(session: Session, order: Order) -> OrderOut:
             )
             for event in order_service.timeline(session, order.id)
         ],
-        receipt=_receipt_links(session, order.id),
+        receipt=_receipt_links(session, order),
     )
 
 
-def _receipt_links(session: Session, order_id: int) -> ReceiptLinks | None:
-    receipt = receipt_service.for_order(session, order_id)
+# A receipt is issued when an order's money arrives: one never paid has none.
+_NEVER_PAID = frozenset(
+    {OrderState.awaiting_payment, OrderState.payment_failed, OrderState.expired}
+)
+
+
+def _receipt_links(session: Session, order: Order) -> ReceiptLinks | None:
+    if order.state in _NEVER_PAID:
+        return None
+    receipt = receipt_service.for_order(session, order.id)
     if receipt is None:
         return None
     base = get_settings().public_base_url.rstrip("/")

@@ -13,7 +13,7 @@ from tulpar.fulfilment import checkout
 from tulpar.idempotency import service as idempotency
 from tulpar.integrations.payments.protocol import ProviderError
 from tulpar.kit.session import DbSession
-from tulpar.models import Order, PaymentProviderName
+from tulpar.models import PaymentProviderName
 from tulpar.order import service as order_service
 
 router = APIRouter(prefix="/v1", tags=["orders"])
@@ -123,7 +123,7 @@ def _answer_and_start(
     request: Request, session: Session, claim: idempotency.Claim, result: checkout.CheckoutResult
 ) -> JSONResponse:
     order_id = result.order.id
-    body = _store(session, claim, result.order)
+    body = _store(session, claim, result)
     if not result.provider_call_pending:
         return _created(body, order_id)
     # A provider that needs the network (Stripe) is called only once the order, the payment
@@ -135,7 +135,7 @@ def _answer_and_start(
     except ProviderError:
         return _created(body, order_id)
     session.expire_all()  # the answer was recorded by another session: read again on use
-    return _created(_store(session, claim, result.order), order_id)
+    return _created(_store(session, claim, result), order_id)
 
 
 def _provider(named: OnlineProvider | None) -> PaymentProviderName:
@@ -144,8 +144,11 @@ def _provider(named: OnlineProvider | None) -> PaymentProviderName:
     return checkout.default_provider() if named is None else PaymentProviderName(named.value)
 
 
-def _store(session: Session, claim: idempotency.Claim, order: Order) -> dict[str, Any]:
-    body = views.order_out(session, order).model_dump(mode="json")
+def _store(
+    session: Session, claim: idempotency.Claim, result: checkout.CheckoutResult
+) -> dict[str, Any]:
+    attempts = [result.payment] if result.placed_now else None
+    body = views.order_out(session, result.order, attempts=attempts).model_dump(mode="json")
     idempotency.store_response(session, claim, status=201, body=body)
     return body
 

@@ -35,6 +35,8 @@ class CheckoutResult:
     payment: Payment
     # The provider must still be called, after this transaction commits (Stripe).
     provider_call_pending: bool
+    # The order was placed in this transaction: ``payment`` is its one attempt.
+    placed_now: bool = False
 
 
 def place(session: Session, caller: Caller, request: OrderRequest) -> CheckoutResult:
@@ -43,7 +45,7 @@ def place(session: Session, caller: Caller, request: OrderRequest) -> CheckoutRe
     take payment here) raise before anything is written."""
     registry.require_available(request.payment_provider.value)
     order = pricing.place(session, caller, request)
-    return _start_payment(session, order, provider=request.payment_provider)
+    return _start_payment(session, order, provider=request.payment_provider, placed_now=True)
 
 
 def pay_again(
@@ -62,9 +64,11 @@ def default_provider() -> PaymentProviderName:
 
 
 def _start_payment(
-    session: Session, order: Order, *, provider: PaymentProviderName
+    session: Session, order: Order, *, provider: PaymentProviderName, placed_now: bool = False
 ) -> CheckoutResult:
-    started = payment_service.start_attempt(session, order, provider=provider)
+    started = payment_service.start_attempt(
+        session, order, provider=provider, placed_now=placed_now
+    )
     if started.report is not None:
         on_payment(session, started.report)
     return CheckoutResult(
@@ -72,4 +76,5 @@ def _start_payment(
         order=order if started.report is None else order_service.get(session, order.id),
         payment=started.payment,
         provider_call_pending=payment_service.awaits_provider(started.payment),
+        placed_now=placed_now,
     )

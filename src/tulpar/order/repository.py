@@ -97,7 +97,7 @@ def set_paid_payment(session: Session, order_id: int, payment_id: int) -> None:
 
 
 def iccid_of(session: Session, card_id: int) -> str:
-    return str(session.execute(select(Card.iccid).where(Card.id == card_id)).scalar_one())
+    return session.get_one(Card, card_id).iccid  # the session's copy when it holds one
 
 
 def plan(session: Session, plan_id: int) -> Plan:
@@ -105,7 +105,7 @@ def plan(session: Session, plan_id: int) -> Plan:
 
 
 def plan_code_of(session: Session, plan_id: int) -> str:
-    return str(session.execute(select(Plan.code).where(Plan.id == plan_id)).scalar_one())
+    return session.get_one(Plan, plan_id).code  # the session's copy when it holds one
 
 
 def extend_payable(session: Session, order_id: int, *, until: datetime) -> None:

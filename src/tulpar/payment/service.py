@@ -70,26 +70,31 @@ class StartedAttempt:
 
 
 def start_attempt(
-    session: Session, order: Order, *, provider: PaymentProviderName
+    session: Session, order: Order, *, provider: PaymentProviderName, placed_now: bool = False
 ) -> StartedAttempt:
     """A new payment attempt for ``order``. ``wallet`` pays at once (debit in this
     transaction, reported as succeeded; :class:`InsufficientFundsError` leaves everything as
     it was); ``sandbox`` gets its pay page at once (no network); ``stripe`` waits for
-    :func:`call_provider` after the caller commits."""
+    :func:`call_provider` after the caller commits. ``placed_now``: the order was placed in
+    this transaction, so it has no earlier attempt to cancel or to number after."""
     now = clock.now()
-    repository.cancel_pending(session, order.id, now=now)
+    if not placed_now:
+        repository.cancel_pending(session, order.id, now=now)
     payment = repository.add(
         session,
         Payment(
             order_id=order.id,
             card_id=order.card_id,
-            attempt=repository.next_attempt(session, order.id),
+            attempt=1 if placed_now else repository.next_attempt(session, order.id),
             provider=provider,
             state=PaymentState.pending,
             idempotency_key=_new_key(),
             amount_minor=order.amount_minor,
             currency=order.currency,
             checked_at=now,
+            # Set, not left out, so the update that records the start keeps this copy in step.
+            provider_reference=None,
+            next_action=None,
         ),
     )
     report = None
@@ -100,6 +105,8 @@ def start_attempt(
         report = record_start(
             session, payment.id, call_provider(_request(order, payment), "sandbox")
         )
+    if report is None:  # still pending: this copy is as written (see above)
+        return StartedAttempt(payment, None)
     return StartedAttempt(repository.get(session, payment.id) or payment, report)
 
 
