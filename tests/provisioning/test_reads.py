@@ -6,19 +6,45 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
 
-from sqlalchemy import event
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card, create_plan
 from tests.fixtures.sms import RecordingSmsProvider
 from tests.provisioning.conftest import create_paid_order, order_state
+from tulpar import clock
 from tulpar.carrier_sim.server import simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
-from tulpar.fulfilment import tasks
+from tulpar.fulfilment import paid, tasks
+from tulpar.inbox.service import HANDLE_TASK
 from tulpar.integrations.sms import use_provider
+from tulpar.jobs import defer_in_transaction, expose_job_id
+from tulpar.models import InboxMessage, Provisioning
+
+
+@contextmanager
+def _statements() -> Iterator[list[str]]:
+    """The statements run meanwhile, and ``COMMIT`` where a transaction ends."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(" ".join(str(args[2]).split()))
+
+    def commit(connection: object) -> None:
+        seen.append("COMMIT")
+
+    event.listen(Engine, "before_cursor_execute", record)
+    event.listen(Engine, "commit", commit)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+        event.remove(Engine, "commit", commit)
 
 
 def _rows_read_per_transaction(statements: list[str]) -> list[Counter[str]]:
@@ -41,26 +67,13 @@ def test_a_renewal_reads_its_order_card_and_plan_once_per_transaction(
         card, _ = create_active_card(session, plan=plan)
         order_id = create_paid_order(session, card=card, plan=plan).id
         session.commit()
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(" ".join(str(args[2]).split()))
-
-    def commit(connection: object) -> None:
-        seen.append("COMMIT")
-
     with (
         simulator_in_thread(SimulatorSettings()) as simulator,
         use_provider(RecordingSmsProvider()),
+        _statements() as seen,
     ):
         configure(carrier_url=simulator.url)
-        event.listen(Engine, "before_cursor_execute", record)
-        event.listen(Engine, "commit", commit)
-        try:
-            tasks.apply(order_id=order_id)
-        finally:
-            event.remove(Engine, "before_cursor_execute", record)
-            event.remove(Engine, "commit", commit)
+        tasks.apply(order_id=order_id)
 
     assert order_state(committed, order_id) == "completed"
     reads = _rows_read_per_transaction(seen)
@@ -68,3 +81,60 @@ def test_a_renewal_reads_its_order_card_and_plan_once_per_transaction(
     assert (starting["orders"], starting["cards"], starting["plans"]) == (1, 1, 1), starting
     # The card twice: checked, then locked when its bundle is applied.
     assert (recording["orders"], recording["cards"], recording["plans"]) == (1, 2, 1), recording
+
+
+def test_a_renewal_provisioned_in_line_names_its_job_with_the_call_and_cancels_nothing(
+    committed: sessionmaker[Session], configure: Callable[..., None]
+) -> None:
+    now = clock.now()
+    with committed() as session:
+        plan = create_plan(session)
+        card, _ = create_active_card(session, plan=plan)
+        order = create_paid_order(session, card=card, plan=plan)
+        message = InboxMessage(
+            source="sandbox",
+            external_id="evt_reads",
+            kind="payment.succeeded",
+            payload={},
+            received_at=now,
+            handled_at=now,
+            outcome="order paid",
+        )
+        session.add(message)
+        session.flush()
+        job_id = defer_in_transaction(session, HANDLE_TASK, message_id=message.id)
+        session.execute(
+            text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :id"), {"id": job_id}
+        )
+        session.commit()
+        order_id, message_id = order.id, message.id
+        in_line = paid.InLineProvisioning(job_id)
+        with _statements() as starting:
+            paid.on_paid(session, order, in_line=in_line)
+            session.commit()
+    assert len(in_line.calls) == 1
+    # The provisioning is looked for once (none yet), then written with its first call and
+    # the job that makes it in one update.
+    assert len([s for s in starting if s.startswith("SELECT provisionings.id")]) == 1, starting
+    assert len([s for s in starting if s.startswith("UPDATE provisionings")]) == 1, starting
+    with committed() as session:
+        carried = session.scalars(select(Provisioning).where(Provisioning.order_id == order_id))
+        assert carried.one().next_job_id == job_id
+
+    with (
+        simulator_in_thread(SimulatorSettings()) as simulator,
+        use_provider(RecordingSmsProvider()),
+    ):
+        configure(carrier_url=simulator.url)
+        with _statements() as finishing:
+            # The job's retry carries the call on; settling it cancels no job: the one
+            # carrying it is the job running.
+            expose_job_id(
+                lambda: tasks.handle_inbox_message(message_id=message_id),
+                SimpleNamespace(job=SimpleNamespace(id=job_id)),  # type: ignore[arg-type]
+                None,
+            )
+
+    assert order_state(committed, order_id) == "completed"
+    cancels = [s for s in finishing if "procrastinate_cancel_job" in s]
+    assert len(cancels) == 1, cancels  # the confirmation SMS's waiting job, once it is sent

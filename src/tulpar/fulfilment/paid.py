@@ -57,11 +57,8 @@ def _started_in_line(session: Session, order: Order, in_line: InLineProvisioning
     # The intent is committed with the payment, naming this job: if the job dies before the
     # answer is recorded, its retry carries on (:func:`resume_in_line`); the sweep is the
     # last resort.
-    planned = provisioning.begin(session, order.id, now=clock.now())
+    planned = provisioning.begin(session, order.id, now=clock.now(), carried_by=in_line.job_id)
     if planned is not None:
-        started = provisioning_service.for_order(session, order.id)
-        assert started is not None
-        provisioning_service.carried_by(started, in_line.job_id)
         in_line.calls.append(planned)
     return True
 
@@ -72,7 +69,7 @@ def resume_in_line(session: Session, in_line: InLineProvisioning) -> None:
     again. The job still holds their card's lock, and the carrier is asked with the same
     reference, so nothing is applied twice."""
     for order_id in provisioning_service.carried_by_job(session, in_line.job_id):
-        planned = provisioning.begin(session, order_id, now=clock.now())
+        planned = provisioning.begin(session, order_id, now=clock.now(), carried_by=in_line.job_id)
         if planned is not None:
             in_line.calls.append(planned)
 

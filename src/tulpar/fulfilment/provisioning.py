@@ -28,10 +28,13 @@ from tulpar.receipt import service as receipt_service
 ACTOR = "system:provisioning"
 
 
-def begin(session: Session, order_id: int, *, now: datetime) -> PlannedCall | None:
+def begin(
+    session: Session, order_id: int, *, now: datetime, carried_by: int | None = None
+) -> PlannedCall | None:
     """Start (or continue) provisioning a paid renewal and record its next carrier call;
     None when there is nothing to call now (not a paid renewal, waiting behind an older
-    renewal of its card, settled, or failed before any call)."""
+    renewal of its card, settled, or failed before any call). ``carried_by``: the running
+    job that makes the call itself (see ``provisioning.service.begin_call``)."""
     provisioning = provisioning_service.locked_for_order(session, order_id)
     if provisioning is None:
         try:
@@ -41,7 +44,7 @@ def begin(session: Session, order_id: int, *, now: datetime) -> PlannedCall | No
         if not _starts_now(session, order, now=now):
             return None
         provisioning = provisioning_service.start(session, order, now=now)
-    planned = provisioning_service.begin_call(session, provisioning, now=now)
+    planned = provisioning_service.begin_call(session, provisioning, now=now, carried_by=carried_by)
     if isinstance(planned, Settlement):
         on_settlement(session, planned)
         return None

@@ -73,23 +73,19 @@ def for_order(session: Session, order_id: int) -> Provisioning | None:
     return repository.for_order(session, order_id)
 
 
-def carried_by(provisioning: Provisioning, job_id: int) -> None:
-    """The running job ``job_id`` makes this provisioning's next call itself: a run of it
-    that died finds the provisioning again through :func:`carried_by_job` on its retry."""
-    provisioning.next_job_id = job_id
-
-
 def carried_by_job(session: Session, job_id: int) -> list[int]:
     """Orders whose provisioning is still in progress and was last carried by ``job_id``."""
     return repository.in_progress_order_ids_of_job(session, job_id)
 
 
 def begin_call(
-    session: Session, provisioning: Provisioning, *, now: datetime
+    session: Session, provisioning: Provisioning, *, now: datetime, carried_by: int | None = None
 ) -> PlannedCall | Settlement | None:
     """Record the next carrier call of a provisioning (locked by :func:`locked_for_order`).
     A settlement when it fails before any call (the card cannot be renewed any more);
-    ``None`` when it was settled already."""
+    ``None`` when it was settled already. ``carried_by``: the running job that makes the
+    call itself; a run of it that died finds the provisioning again through
+    :func:`carried_by_job` on its retry."""
     if provisioning.state is not ProvisioningState.in_progress:
         return None
     order_id = provisioning.order_id
@@ -101,6 +97,8 @@ def begin_call(
     # Once the carrier accepted the bundle we only ask how it is going.
     call = CarrierCall.get_status if provisioning.accepted_at else CarrierCall.apply_bundle
     provisioning.attempts += 1
+    if carried_by is not None:
+        provisioning.next_job_id = carried_by
     # If this run dies, the sweep finds the order overdue and queues it again.
     provisioning.next_check_at = now + timedelta(seconds=2 * get_settings().carrier_timeout_seconds)
     attempt = ProvisioningAttempt(

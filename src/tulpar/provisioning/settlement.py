@@ -23,6 +23,7 @@ from tulpar.jobs import (
     PROVISIONING_PRIORITY,
     cancel_waiting_in_transaction,
     defer_in_transaction,
+    running_job_id,
 )
 from tulpar.models import Card, Plan, Provisioning, ProvisioningState
 from tulpar.order import service as order_service
@@ -195,8 +196,9 @@ def _finish(
     provisioning.next_check_at = None
     if provisioning.next_job_id is not None:
         # A poll or retry still waiting would only find the order settled; drop it so the
-        # card's next renewal does not queue behind it.
-        cancel_waiting_in_transaction(session, provisioning.next_job_id)
+        # card's next renewal does not queue behind it. The job running now has not to be.
+        if provisioning.next_job_id != running_job_id():
+            cancel_waiting_in_transaction(session, provisioning.next_job_id)
         provisioning.next_job_id = None
 
 
