@@ -138,3 +138,6 @@ def test_a_renewal_provisioned_in_line_names_its_job_with_the_call_and_cancels_n
     assert order_state(committed, order_id) == "completed"
     cancels = [s for s in finishing if "procrastinate_cancel_job" in s]
     assert len(cancels) == 1, cancels  # the confirmation SMS's waiting job, once it is sent
+    # How the attempt ended, the SMS and that it went are written without reading them back.
+    assert not [s for s in finishing if s.startswith("SELECT provisioning_attempts.")], finishing
+    assert not [s for s in finishing if s.startswith("SELECT notifications.")], finishing

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,12 +18,9 @@ def insert_unless_duplicate(session: Session, values: dict[str, Any]) -> Notific
         insert(Notification)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[Notification.dedupe_key])
-        .returning(Notification.id)
+        .returning(Notification)
     )
-    notification_id = session.execute(statement).scalar_one_or_none()
-    if notification_id is None:
-        return None
-    return session.get(Notification, notification_id)
+    return session.scalars(statement).one_or_none()
 
 
 def card(session: Session, card_id: int) -> Card | None:
@@ -33,6 +31,15 @@ def get(session: Session, notification_id: int) -> Notification | None:
     return session.get(Notification, notification_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What the answer's bookkeeping needs of a notification just marked sent."""
+
+    card_id: int
+    template: str
+    body: str
+
+
 def mark_sent(
     session: Session,
     notification_id: int,
@@ -41,24 +48,27 @@ def mark_sent(
     provider_message_id: str,
     state: NotificationState,
     at: datetime,
-    body: str | None = None,
-) -> bool:
-    """Record the provider's answer once: only a still-queued row moves."""
-    values: dict[str, Any] = {
-        "state": state,
-        "provider": provider,
-        "provider_message_id": provider_message_id,
-        "sent_at": at,
-        "error": None,
-    }
-    if body is not None:
-        values["body"] = body
-    result = session.execute(
+) -> Sent | None:
+    """Record the provider's answer once: only a still-queued row moves (None otherwise)."""
+    moved = session.execute(
         update(Notification)
         .where(Notification.id == notification_id, Notification.state == NotificationState.queued)
-        .values(**values)
+        .values(
+            state=state,
+            provider=provider,
+            provider_message_id=provider_message_id,
+            sent_at=at,
+            error=None,
+        )
+        .returning(Notification.card_id, Notification.template, Notification.body)
+    ).one_or_none()
+    return None if moved is None else Sent(int(moved[0]), str(moved[1]), str(moved[2]))
+
+
+def replace_body(session: Session, notification_id: int, body: str) -> None:
+    session.execute(
+        update(Notification).where(Notification.id == notification_id).values(body=body)
     )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 def record_error(

@@ -191,34 +191,25 @@ def record_sent(session: Session, notification_id: int, receipt: SmsReceipt) -> 
 
     Once a real provider has a verification code, our copy is masked: codes are kept only as
     keyed hashes. (With ``outbox`` the row *is* the delivered message, so it stays readable.)"""
-    notification = repository.get(session, notification_id)
-    body = None
-    if (
-        notification is not None
-        and notification.template in SECRET_PATTERNS
-        and receipt.provider != "outbox"
-    ):
-        body = SECRET_PATTERNS[notification.template].sub("••••••", notification.body)
-    moved = repository.mark_sent(
+    sent = repository.mark_sent(
         session,
         notification_id,
         provider=receipt.provider,
         provider_message_id=receipt.provider_message_id,
         state=NotificationState(receipt.state),
         at=clock.now(),
-        body=body,
     )
-    if moved:
-        metrics.sms_event("sent")
-    if moved and notification is not None:
-        # Receipts name parts by their own ids: keep them, so each receipt finds its message.
-        repository.add_parts(
-            session,
-            notification_id,
-            card_id=notification.card_id,
-            message_ids=receipt.part_message_ids,
-        )
-    return moved
+    if sent is None:
+        return False
+    metrics.sms_event("sent")
+    if sent.template in SECRET_PATTERNS and receipt.provider != "outbox":
+        masked = SECRET_PATTERNS[sent.template].sub("••••••", sent.body)
+        repository.replace_body(session, notification_id, masked)
+    # Receipts name parts by their own ids: keep them, so each receipt finds its message.
+    repository.add_parts(
+        session, notification_id, card_id=sent.card_id, message_ids=receipt.part_message_ids
+    )
+    return True
 
 
 def record_error(

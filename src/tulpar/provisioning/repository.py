@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from tulpar.models import (
@@ -35,8 +35,23 @@ def by_reference(
     return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
 
 
-def attempt(session: Session, attempt_id: int) -> ProvisioningAttempt | None:
-    return session.get(ProvisioningAttempt, attempt_id)
+def finish_attempt(
+    session: Session,
+    attempt_id: int,
+    *,
+    outcome: str,
+    error_code: str | None,
+    message: str | None,
+    finished_at: datetime,
+) -> bool:
+    """Record how one attempt ended; False when there is no such attempt."""
+    finished = session.execute(
+        update(ProvisioningAttempt)
+        .where(ProvisioningAttempt.id == attempt_id)
+        .values(outcome=outcome, error_code=error_code, message=message, finished_at=finished_at)
+        .returning(ProvisioningAttempt.id)
+    )
+    return finished.scalar_one_or_none() is not None
 
 
 def attempts_of(session: Session, provisioning_id: int) -> list[ProvisioningAttempt]:

@@ -145,16 +145,19 @@ def record_answer(
 ) -> Settlement:
     """Record the outcome of ``planned`` (``answer`` None: carrier unavailable) and settle."""
     provisioning = repository.for_order(session, planned.order_id, for_update=True)
-    attempt = repository.attempt(session, planned.attempt_id)
-    if provisioning is None or attempt is None:
+    status = UNAVAILABLE if answer is None else answer.status.value
+    error_code = None if answer is None else answer.error_code
+    if provisioning is None or not repository.finish_attempt(
+        session,
+        planned.attempt_id,
+        outcome=status,
+        error_code=error_code,
+        message=error if answer is None else answer.message,
+        finished_at=now,
+    ):
         raise LookupError(
             f"no provisioning attempt {planned.attempt_id} for order {planned.order_id}"
         )
-    status = UNAVAILABLE if answer is None else answer.status.value
-    attempt.outcome = status
-    attempt.error_code = None if answer is None else answer.error_code
-    attempt.message = error if answer is None else answer.message
-    attempt.finished_at = now
     return settlement.settle(
         session,
         provisioning,
@@ -162,7 +165,7 @@ def record_answer(
         via="poll" if planned.call is CarrierCall.get_status else "response",
         now=now,
         carrier_reference=None if answer is None else answer.carrier_reference,
-        error_code=attempt.error_code or error,
+        error_code=error_code or error,
     )
 
 
