@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 import psycopg.pq
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -84,13 +85,38 @@ def test_a_balance_read_is_two_round_trips_outside_any_transaction(
 
 
 def _kill_pooled_connections(database_url: str) -> None:
+    """Terminate every other connection to the test's database, and wait until they are
+    gone: a backend told to end exits a moment later, and one still alive would answer."""
     with psycopg.connect(database_url, autocommit=True) as connection:
-        connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+        pids = [
+            pid
+            for (pid,) in connection.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
+        connection.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) pid", [pids])
+        for _ in range(1000):
+            alive = connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [pids]
+            ).fetchone()
+            if alive is not None and alive[0] == 0:
+                return
+            connection.execute("SELECT pg_sleep(0.01)")
+        raise AssertionError(f"backends {pids} did not end")
 
 
+@pytest.fixture
+def own_pool() -> Iterator[None]:
+    """The tests below count on what the pool holds, and kill what it holds: each starts
+    with an empty pool (an earlier test's connections would be picked first, and a stale one
+    is replaced, not failed) and leaves none for the next test, pass or fail."""
+    db.get_engine().dispose()
+    yield
+    db.get_engine().dispose()
+
+
+@pytest.mark.usefixtures("own_pool")
 def test_a_connection_that_died_in_the_pool_is_retried_for_a_read_and_503_otherwise(
     committed: sessionmaker[Session], database_url: str
 ) -> None:
@@ -111,9 +137,9 @@ def test_a_connection_that_died_in_the_pool_is_retried_for_a_read_and_503_otherw
         assert listed.headers["Retry-After"] == "1"
         assert listed.json()["code"] == "database_unavailable"
         assert client.get("/v1/plans").status_code == 200
-    db.get_engine().dispose()
 
 
+@pytest.mark.usefixtures("own_pool")
 def test_a_read_retried_after_a_dead_connection_skips_the_other_dead_ones_in_the_pool(
     committed: sessionmaker[Session], database_url: str
 ) -> None:
@@ -131,4 +157,3 @@ def test_a_read_retried_after_a_dead_connection_skips_the_other_dead_ones_in_the
         read = client.get(f"/v1/cards/{iccid}/balance", headers=headers)
 
         assert read.status_code == 200, read.text
-    db.get_engine().dispose()

@@ -60,6 +60,7 @@ def test_placing_a_renewal_reads_its_card_plan_and_order_once(
     assert (answer["iccid"], answer["plan"], answer["receipt"]) == (iccid, "P", None)
     read = _rows_read(seen)
     assert (read["cards"], read["plans"], read["orders"]) == (1, 1, 0), read
+    assert not [s for s in seen if "FROM plan_prices" in s], seen  # read with the plan
     # The new attempt is the order's only one, as written: neither read back nor listed.
     assert read["payments"] == 0, read
     # Nor is an earlier attempt looked for, nor a receipt of an order not yet paid.

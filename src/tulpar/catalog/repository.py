@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tulpar.models import Bundle, Order, Plan, PlanPrice
 
@@ -31,12 +31,14 @@ def all_plans(session: Session) -> list[Plan]:
 
 
 def by_code(session: Session, code: str, *, for_update: bool = False) -> Plan | None:
-    query = select(Plan).options(selectinload(Plan.prices)).where(Plan.code == code)
+    # One plan and its prices in one statement (a second, "selectin" one renders its IN list
+    # into the text on every call: no statement cache, no prepared plan).
+    query = select(Plan).options(joinedload(Plan.prices)).where(Plan.code == code)
     if for_update:
         # Edits of one plan queue behind each other, so each audit row's "before" is what the
         # edit really replaced; populate_existing refreshes a plan this session already holds.
         query = query.with_for_update(of=Plan).execution_options(populate_existing=True)
-    return session.scalars(query).one_or_none()
+    return session.scalars(query).unique().one_or_none()
 
 
 def add(session: Session, plan: Plan, prices: dict[str, int]) -> Plan:
