@@ -6,13 +6,24 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from threading import Barrier
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_card
 from tulpar import clock
 from tulpar.db import transaction
-from tulpar.models import CardState, Channel, Order, OrderEvent, OrderKind, OrderState
+from tulpar.models import (
+    CardState,
+    Channel,
+    Order,
+    OrderEvent,
+    OrderKind,
+    OrderState,
+    Payment,
+    PaymentProviderName,
+    PaymentState,
+)
 from tulpar.order import service as order_service
 from tulpar.order.moves import TRANSITIONS, OrderMove
 
@@ -122,3 +133,45 @@ def test_a_move_starts_only_from_the_states_its_kind_allows(session: Session) ->
     complete = TRANSITIONS[OrderMove.complete]
     assert not complete.allows(OrderKind.plan_renewal, OrderState.paid)
     assert complete.allows(OrderKind.plan_renewal, OrderState.provisioning)
+
+
+def test_paying_moves_the_order_names_the_attempt_and_writes_the_event_in_one_statement(
+    session: Session,
+) -> None:
+    order = _order(session)
+    payment = Payment(
+        order_id=order.id,
+        card_id=order.card_id,
+        attempt=1,
+        provider=PaymentProviderName.sandbox,
+        state=PaymentState.succeeded,
+        idempotency_key="pay-once",
+        amount_minor=order.amount_minor,
+        currency=order.currency,
+        checked_at=clock.now(),
+    )
+    session.add(payment)
+    session.flush()
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        paid = order_service.pay(session, order.id, payment_id=payment.id, actor="test")
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+    assert paid is True
+    assert len(statements) == 1, statements
+    session.expire_all()
+    assert (order.state, order.paid_payment_id) == (OrderState.paid, payment.id)
+    assert [(e.from_state, e.to_state, e.reason) for e in session.scalars(select(OrderEvent))] == [
+        (OrderState.awaiting_payment, OrderState.paid, "Payment received")
+    ]
+    # A second payment finds it paid: nothing changes, the first attempt stays named.
+    assert not order_service.pay(session, order.id, payment_id=payment.id + 1, actor="test")
+    session.expire_all()
+    assert order.paid_payment_id == payment.id
+    assert len(session.scalars(select(OrderEvent)).all()) == 1

@@ -2,26 +2,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, text, tuple_, update
+from sqlalchemy import bindparam, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from tulpar.models import Card, Order, OrderEvent, OrderKind, OrderState, Plan
 
-# Locks the row, reads the state it had, and moves it only from an expected (kind, state):
-# one statement, so two concurrent movers cannot both win.
+# Locks the row, reads the state it had, moves it only from an expected (kind, state) and
+# writes the move's event: one statement, so two concurrent movers cannot both win and no
+# move goes without its event.
 _TRANSITION = text(
     """
     WITH previous AS (
         SELECT id, card_id, kind, state FROM orders WHERE id = :order_id FOR UPDATE
+    ), moved AS (
+        UPDATE orders SET
+            state = :to_state,
+            state_changed_at = :now,
+            paid_payment_id = coalesce(CAST(:paid_payment_id AS bigint), orders.paid_payment_id)
+        FROM previous
+        WHERE orders.id = previous.id
+          AND previous.kind::text || ':' || previous.state::text = ANY(:from_pairs)
+        RETURNING previous.state AS from_state, previous.card_id AS card_id
     )
-    UPDATE orders SET state = :to_state, state_changed_at = :now
-    FROM previous
-    WHERE orders.id = previous.id
-      AND previous.kind::text || ':' || previous.state::text = ANY(:from_pairs)
-    RETURNING previous.state AS from_state, previous.card_id AS card_id
+    INSERT INTO order_events
+        (order_id, card_id, from_state, to_state, actor, reason, details, occurred_at)
+    SELECT :order_id, card_id, from_state, :to_state, :actor, :reason, :details, :now
+    FROM moved
+    RETURNING from_state, card_id
     """
-)
+).bindparams(bindparam("details", type_=JSONB))
 
 
 def transition(
@@ -31,9 +43,15 @@ def transition(
     from_pairs: Sequence[str],
     to_state: OrderState,
     now: datetime,
+    actor: str,
+    reason: str,
+    details: dict[str, Any],
+    paid_payment_id: int | None = None,
 ) -> tuple[OrderState, int] | None:
-    """Move the order; returns (previous state, card id), or None if its ``kind:state`` was
-    not among ``from_pairs``."""
+    """Move the order and write the move's event (``actor``, ``reason``, ``details``;
+    ``paid_payment_id``: the attempt that paid, on the pay move); returns (previous state,
+    card id), or None, changing nothing, if its ``kind:state`` was not among
+    ``from_pairs``."""
     row = session.execute(
         _TRANSITION,
         {
@@ -41,6 +59,10 @@ def transition(
             "to_state": to_state.value,
             "from_pairs": list(from_pairs),
             "now": now,
+            "actor": actor,
+            "reason": reason,
+            "details": details,
+            "paid_payment_id": paid_payment_id,
         },
     ).one_or_none()
     if row is None:
@@ -87,13 +109,6 @@ def abandoned_ids(session: Session, *, now: datetime, limit: int) -> list[int]:
         .limit(limit)
     )
     return [int(order_id) for order_id in session.scalars(query)]
-
-
-def set_paid_payment(session: Session, order_id: int, payment_id: int) -> None:
-    session.execute(
-        text("UPDATE orders SET paid_payment_id = :payment_id WHERE id = :order_id"),
-        {"payment_id": payment_id, "order_id": order_id},
-    )
 
 
 def iccid_of(session: Session, card_id: int) -> str:

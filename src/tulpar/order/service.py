@@ -39,32 +39,24 @@ def move(
     actor: str,
     reason: str,
     details: Mapping[str, Any] | None = None,
+    paid_payment_id: int | None = None,
 ) -> bool:
-    """Make ``order_move`` if the order's kind and state allow it (one atomic statement) and
-    write the order event. Returns False, changing nothing, when the order had already moved
-    on (or does not exist)."""
+    """Make ``order_move`` if the order's kind and state allow it and write the order event
+    (one atomic statement). Returns False, changing nothing, when the order had already
+    moved on (or does not exist). ``paid_payment_id``: see :func:`pay`."""
     transition = TRANSITIONS[order_move]
-    now = clock.now()
     moved = repository.transition(
-        session, order_id, from_pairs=transition.pairs(), to_state=transition.to_state, now=now
-    )
-    if moved is None:
-        return False
-    from_state, card_id = moved
-    repository.add_event(
         session,
-        OrderEvent(
-            order_id=order_id,
-            card_id=card_id,
-            from_state=from_state,
-            to_state=transition.to_state,
-            actor=actor,
-            reason=reason,
-            details=_with_request_id(details),
-            occurred_at=now,
-        ),
+        order_id,
+        from_pairs=transition.pairs(),
+        to_state=transition.to_state,
+        now=clock.now(),
+        actor=actor,
+        reason=reason,
+        details=_with_request_id(details),
+        paid_payment_id=paid_payment_id,
     )
-    return True
+    return moved is not None
 
 
 def _with_request_id(details: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -87,17 +79,15 @@ def pay(
     """Money for the order arrived through ``payment_id``: the order is ``paid`` and
     remembers which attempt paid it. False (nothing changed) when it was not payable any
     more, e.g. already paid by another attempt."""
-    if not move(
+    return move(
         session,
         order_id,
         OrderMove.pay,
         actor=actor,
         reason="Payment received",
         details=details,
-    ):
-        return False
-    repository.set_paid_payment(session, order_id, payment_id)
-    return True
+        paid_payment_id=payment_id,
+    )
 
 
 def record_placed(
