@@ -165,6 +165,8 @@ def test_paying_moves_the_order_names_the_attempt_and_writes_the_event_in_one_st
 
     assert paid is True
     assert len(statements) == 1, statements
+    # The session's copy is kept in step with the move (the row is locked until commit).
+    assert (order.state, order.paid_payment_id) == (OrderState.paid, payment.id)
     session.expire_all()
     assert (order.state, order.paid_payment_id) == (OrderState.paid, payment.id)
     assert [(e.from_state, e.to_state, e.reason) for e in session.scalars(select(OrderEvent))] == [

@@ -113,6 +113,8 @@ def test_a_renewal_provisioned_in_line_names_its_job_with_the_call_and_cancels_n
             paid.on_paid(session, order, in_line=in_line)
             session.commit()
     assert len(in_line.calls) == 1
+    # The order was just paid in this transaction (so locked): its copy is not read again.
+    assert not [s for s in starting if s.startswith("SELECT orders.id")], starting
     # The provisioning is looked for once (none yet), then written with its first call and
     # the job that makes it in one update.
     assert len([s for s in starting if s.startswith("SELECT provisionings.id")]) == 1, starting

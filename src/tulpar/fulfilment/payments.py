@@ -43,7 +43,8 @@ def _money_arrived(
         actor=report.actor,
         details=report.details,
     ):
-        on_paid(session, order_service.get(session, report.order_id), in_line=in_line)
+        # Moved (so locked) by this transaction: the session's copy is current.
+        on_paid(session, order_service.held(session, report.order_id), in_line=in_line)
         return "order paid"
     if order_service.get(session, report.order_id).paid_payment_id not in (
         None,

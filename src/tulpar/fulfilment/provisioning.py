@@ -38,7 +38,8 @@ def begin(
     provisioning = provisioning_service.locked_for_order(session, order_id)
     if provisioning is None:
         try:
-            order = order_service.get(session, order_id)
+            # Read afresh, unless this transaction has locked it (paid it just now).
+            order = order_service.held(session, order_id)
         except order_service.OrderNotFoundError:
             return None
         if not _starts_now(session, order, now=now):

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import bindparam, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from tulpar.models import Card, Order, OrderEvent, OrderKind, OrderState, Plan
 
@@ -67,6 +69,12 @@ def transition(
     ).one_or_none()
     if row is None:
         return None
+    held = session.identity_map.get(identity_key(Order, order_id))
+    if held is not None:  # the row is locked until commit: the session's copy stays current
+        set_committed_value(held, "state", to_state)
+        set_committed_value(held, "state_changed_at", now)
+        if paid_payment_id is not None:
+            set_committed_value(held, "paid_payment_id", paid_payment_id)
     return OrderState(row.from_state), int(row.card_id)
 
 
@@ -87,9 +95,10 @@ def get(session: Session, order_id: int, *, for_update: bool = False) -> Order |
 
 
 def held(session: Session, order_id: int) -> Order | None:
-    """The order as this session holds it (read only if it holds none): for what is fixed
-    when it is placed (card, kind, plan, channel, amounts, promotion); its state is read with
-    :func:`get`."""
+    """The order as this session holds it (read only if it holds none): current for what is
+    fixed when it is placed (card, kind, plan, channel, amounts, promotion), and for its
+    state too once this transaction has locked the row (moved it, or read it for update):
+    each move keeps the copy in step. Otherwise its state is read with :func:`get`."""
     return session.get(Order, order_id)
 
 

@@ -117,8 +117,8 @@ def get(session: Session, order_id: int, *, for_update: bool = False) -> Order:
 
 
 def held(session: Session, order_id: int) -> Order:
-    """The order as this session holds it: for what is fixed when it is placed (its state is
-    read with :func:`get`)."""
+    """The order as this session holds it: for what is fixed when it is placed, and for its
+    state once this transaction has locked it (see ``repository.held``)."""
     order = repository.held(session, order_id)
     if order is None:
         raise OrderNotFoundError()
