@@ -10,11 +10,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tulpar import clock
+from tulpar.inbox.service import HANDLE_TASK
 from tulpar.integrations.carrier.http import close_adapters
+from tulpar.jobs import defer_in_transaction
 from tulpar.models import (
     Bundle,
     Card,
     Channel,
+    InboxMessage,
     Notification,
     Order,
     OrderKind,
@@ -88,6 +91,29 @@ def create_paid_order(
     order.paid_payment_id = payment.id
     session.flush()
     return order
+
+
+def handled_by_running_job(session: Session, *, external_id: str) -> tuple[int, int]:
+    """A payment webhook already handled (its first run committed "order paid" with it) and
+    its ``inbox.handle`` job still running: (message id, job id), committed."""
+    now = clock.now()
+    message = InboxMessage(
+        source="sandbox",
+        external_id=external_id,
+        kind="payment.succeeded",
+        payload={},
+        received_at=now,
+        handled_at=now,
+        outcome="order paid",
+    )
+    session.add(message)
+    session.flush()
+    job_id = defer_in_transaction(session, HANDLE_TASK, message_id=message.id)
+    session.execute(
+        text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :id"), {"id": job_id}
+    )
+    session.commit()
+    return message.id, job_id
 
 
 def count(session: Session, model: type, **where: object) -> int:

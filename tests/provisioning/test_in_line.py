@@ -8,19 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import SimpleNamespace
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card, create_plan
-from tests.provisioning.conftest import create_paid_order, order_state
-from tulpar import clock
+from tests.provisioning.conftest import create_paid_order, handled_by_running_job, order_state
 from tulpar.carrier_sim.server import simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
 from tulpar.fulfilment import paid
 from tulpar.fulfilment.tasks import handle_inbox_message
-from tulpar.inbox.service import HANDLE_TASK
-from tulpar.jobs import defer_in_transaction, expose_job_id
-from tulpar.models import InboxMessage
+from tulpar.jobs import expose_job_id
 
 
 def _running(job_id: int, call: Callable[[], None]) -> None:
@@ -31,33 +27,16 @@ def _running(job_id: int, call: Callable[[], None]) -> None:
 def test_the_retry_of_a_payment_job_that_died_mid_provisioning_completes_the_renewal(
     committed: sessionmaker[Session], configure: Callable[..., None]
 ) -> None:
-    now = clock.now()
     with committed() as session:
         plan = create_plan(session)
         card, _ = create_active_card(session, plan=plan)
         order = create_paid_order(session, card=card, plan=plan)
-        # The webhook the job handled: its first run committed "order paid" with it.
-        message = InboxMessage(
-            source="sandbox",
-            external_id="evt_in_line",
-            kind="payment.succeeded",
-            payload={},
-            received_at=now,
-            handled_at=now,
-            outcome="order paid",
-        )
-        session.add(message)
-        session.flush()
-        job_id = defer_in_transaction(session, HANDLE_TASK, message_id=message.id)
-        session.execute(
-            text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :id"), {"id": job_id}
-        )
-        session.commit()
+        message_id, job_id = handled_by_running_job(session, external_id="evt_in_line")
         # The first run's transaction: the order paid, its provisioning started in-line.
         first_run = paid.InLineProvisioning(job_id)
         paid.on_paid(session, order, in_line=first_run)
         session.commit()
-        order_id, message_id = order.id, message.id
+        order_id = order.id
     assert len(first_run.calls) == 1  # … and the process died before making that call
     assert order_state(committed, order_id) == "provisioning"
 

@@ -10,21 +10,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card, create_plan
 from tests.fixtures.sms import RecordingSmsProvider
-from tests.provisioning.conftest import create_paid_order, order_state
-from tulpar import clock
+from tests.provisioning.conftest import create_paid_order, handled_by_running_job, order_state
 from tulpar.carrier_sim.server import simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
 from tulpar.fulfilment import paid, tasks
-from tulpar.inbox.service import HANDLE_TASK
 from tulpar.integrations.sms import use_provider
-from tulpar.jobs import defer_in_transaction, expose_job_id
-from tulpar.models import InboxMessage, Provisioning
+from tulpar.jobs import expose_job_id
+from tulpar.models import Provisioning
 
 
 @contextmanager
@@ -86,28 +84,12 @@ def test_a_renewal_reads_its_order_card_and_plan_once_per_transaction(
 def test_a_renewal_provisioned_in_line_names_its_job_with_the_call_and_cancels_nothing(
     committed: sessionmaker[Session], configure: Callable[..., None]
 ) -> None:
-    now = clock.now()
     with committed() as session:
         plan = create_plan(session)
         card, _ = create_active_card(session, plan=plan)
         order = create_paid_order(session, card=card, plan=plan)
-        message = InboxMessage(
-            source="sandbox",
-            external_id="evt_reads",
-            kind="payment.succeeded",
-            payload={},
-            received_at=now,
-            handled_at=now,
-            outcome="order paid",
-        )
-        session.add(message)
-        session.flush()
-        job_id = defer_in_transaction(session, HANDLE_TASK, message_id=message.id)
-        session.execute(
-            text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :id"), {"id": job_id}
-        )
-        session.commit()
-        order_id, message_id = order.id, message.id
+        message_id, job_id = handled_by_running_job(session, external_id="evt_reads")
+        order_id = order.id
         in_line = paid.InLineProvisioning(job_id)
         with _statements() as starting:
             paid.on_paid(session, order, in_line=in_line)
