@@ -177,3 +177,14 @@ def test_paying_moves_the_order_names_the_attempt_and_writes_the_event_in_one_st
     session.expire_all()
     assert order.paid_payment_id == payment.id
     assert len(session.scalars(select(OrderEvent)).all()) == 1
+
+
+def test_a_move_undone_with_its_savepoint_leaves_the_copy_as_the_row_is(session: Session) -> None:
+    order = _order(session)
+    savepoint = session.begin_nested()
+    assert order_service.move(session, order.id, OrderMove.expire, actor="test", reason="late")
+    assert order.state is OrderState.expired  # kept in step with the move
+    savepoint.rollback()
+
+    assert order.state is OrderState.awaiting_payment
+    assert session.scalars(select(OrderEvent)).all() == []

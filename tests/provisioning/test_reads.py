@@ -10,19 +10,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 
+from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card, create_plan
 from tests.fixtures.sms import RecordingSmsProvider
+from tests.payment.flow import seed
 from tests.provisioning.conftest import create_paid_order, handled_by_running_job, order_state
+from tulpar.app import create_app
 from tulpar.carrier_sim.server import simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
 from tulpar.fulfilment import paid, tasks
+from tulpar.fulfilment.payments import on_payment
+from tulpar.integrations.payments.protocol import ProviderPayment, ProviderStatus
 from tulpar.integrations.sms import use_provider
 from tulpar.jobs import expose_job_id
 from tulpar.models import Provisioning
+from tulpar.payment import service as payment_service
 
 
 @contextmanager
@@ -125,3 +131,31 @@ def test_a_renewal_provisioned_in_line_names_its_job_with_the_call_and_cancels_n
     # How the attempt ended, the SMS and that it went are written without reading them back.
     assert not [s for s in finishing if s.startswith("SELECT provisioning_attempts.")], finishing
     assert not [s for s in finishing if s.startswith("SELECT notifications.")], finishing
+
+
+def test_a_payment_that_arrives_locks_its_order_once_and_starts_the_renewal_from_that_copy(
+    committed: sessionmaker[Session],
+) -> None:
+    iccid, headers = seed(committed)
+    with TestClient(create_app()) as api:
+        placed = api.post(
+            "/v1/orders",
+            json={"card": iccid, "plan": "P"},
+            headers={**headers, "Idempotency-Key": "reads"},
+        )
+    assert placed.status_code == 201, placed.text
+    order_id, payment_id = placed.json()["id"], placed.json()["payment"]["id"]
+    with committed() as session:
+        _, job_id = handled_by_running_job(session, external_id="evt_arrives")
+        in_line = paid.InLineProvisioning(job_id)
+        with _statements() as handling:
+            report = payment_service.apply_status(
+                session, payment_id, ProviderPayment(reference="", status=ProviderStatus.succeeded)
+            )
+            assert on_payment(session, report, in_line=in_line) == "order paid"
+            session.commit()
+
+    assert order_state(committed, order_id) == "provisioning"
+    assert len(in_line.calls) == 1
+    reads = [s for s in handling if s.startswith("SELECT orders.id")]
+    assert [read.endswith("FOR UPDATE") for read in reads] == [True], reads

@@ -1,4 +1,5 @@
-"""Cards and plans stay in their session until its transaction ends.
+"""Cards and plans, and rows a transaction has locked, stay in their session until its
+transaction ends.
 
 SQLAlchemy's identity map holds what it loaded weakly, so a card or a plan that no variable
 holds any more is read again by the next step of the same transaction (a renewal's steps
@@ -6,7 +7,8 @@ each ask for its card and plan by id). Held here, a later ``session.get`` finds 
 without a statement, which is what the repositories already promise ("a copy the session
 holds costs no statement"). These rows change through the session (ORM updates keep its
 copy in step) and a read that must be current locks the row with ``populate_existing``;
-nothing is held past the transaction, so a new one reads afresh."""
+nothing is held past the transaction, so a new one reads afresh. A row locked FOR UPDATE
+(:func:`hold`) cannot change under the transaction at all."""
 
 from __future__ import annotations
 
@@ -23,7 +25,13 @@ _HELD_TYPES = (Card, Plan)
 @event.listens_for(Session, "loaded_as_persistent")
 def _hold(session: Session, instance: object) -> None:
     if isinstance(instance, _HELD_TYPES):
-        session.info.setdefault(_HELD, set()).add(instance)
+        hold(session, instance)
+
+
+def hold(session: Session, instance: object) -> None:
+    """Keep ``instance`` (a row this transaction has locked) in the session until the
+    transaction ends."""
+    session.info.setdefault(_HELD, set()).add(instance)
 
 
 @event.listens_for(Session, "after_transaction_end")

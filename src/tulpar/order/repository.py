@@ -4,13 +4,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, tuple_, update
+from sqlalchemy import bindparam, event, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from tulpar.models import Card, Order, OrderEvent, OrderKind, OrderState, Plan
+from tulpar.models.held import hold
 
 # Locks the row, reads the state it had, moves it only from an expected (kind, state) and
 # writes the move's event: one statement, so two concurrent movers cannot both win and no
@@ -36,6 +37,16 @@ _TRANSITION = text(
     RETURNING from_state, card_id
     """
 ).bindparams(bindparam("details", type_=JSONB))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_undone_moves(session: Session, previous: SessionTransaction) -> None:
+    # A savepoint rolled back undoes the moves made in it, which the session's copies were
+    # kept in step with (and releases their locks): read those orders again when next used.
+    if previous.nested:
+        for instance in list(session.identity_map.values()):
+            if isinstance(instance, Order):
+                session.expire(instance)
 
 
 def transition(
@@ -91,7 +102,10 @@ def add(session: Session, order: Order) -> Order:
 
 
 def get(session: Session, order_id: int, *, for_update: bool = False) -> Order | None:
-    return session.get(Order, order_id, populate_existing=True, with_for_update=for_update)
+    order = session.get(Order, order_id, populate_existing=True, with_for_update=for_update)
+    if for_update and order is not None:
+        hold(session, order)  # locked: current until commit (see :func:`held`)
+    return order
 
 
 def held(session: Session, order_id: int) -> Order | None:
