@@ -63,13 +63,14 @@ def frontend_messages(engine: Engine) -> Iterator[list[str]]:
 
 
 def test_a_balance_read_is_two_round_trips_outside_any_transaction(
-    committed: sessionmaker[Session], engine: Engine
+    committed: sessionmaker[Session],
 ) -> None:
     iccid, headers = seed(committed)
     with TestClient(create_app()) as client:
         assert client.get(f"/v1/cards/{iccid}/balance", headers=headers).status_code == 200
 
-        with frontend_messages(engine) as messages:
+        # The app's engine: an earlier test in this process may have replaced the suite's.
+        with frontend_messages(db.get_engine()) as messages:
             response = client.get(f"/v1/cards/{iccid}/balance", headers=headers)
 
     assert response.status_code == 200
@@ -107,13 +108,15 @@ def _kill_pooled_connections(database_url: str) -> None:
 
 
 @pytest.fixture
-def own_pool() -> Iterator[None]:
-    """The tests below count on what the pool holds, and kill what it holds: each starts
-    with an empty pool (an earlier test's connections would be picked first, and a stale one
-    is replaced, not failed) and leaves none for the next test, pass or fail."""
+def own_pool(committed: sessionmaker[Session], engine: Engine) -> Iterator[None]:
+    """The tests below count on what the app's pool holds, and kill every connection to the
+    database: each starts with an empty pool (an earlier test's connections would be picked
+    first, and a stale one is replaced, not failed) and leaves no dead connection behind,
+    pass or fail, in the app's pool or in the test harness's (which empties the tables next)."""
     db.get_engine().dispose()
     yield
     db.get_engine().dispose()
+    engine.dispose()
 
 
 @pytest.mark.usefixtures("own_pool")

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_active_card, create_plan, make_iccid
@@ -106,3 +108,25 @@ def test_an_unknown_path_is_a_problem_too(client: TestClient) -> None:
     answer = client.get("/v1/nothing-here")
     assert answer.status_code == 404
     assert answer.json()["code"] == "not_found"
+
+
+def test_plans_and_their_prices_are_read_in_one_statement(
+    client: TestClient, session: Session
+) -> None:
+    create_plan(session, code="KZ-T-A", prices_minor={"KZT": 3_500_00, "CNY": 52_00})
+    create_plan(session, code="KZ-T-B", prices_minor={"KZT": 5_900_00})
+    session.commit()
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        plans = {p["code"]: p for p in client.get("/v1/plans").json()["data"]}
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+    assert [price["currency"] for price in plans["KZ-T-A"]["prices"]] == ["CNY", "KZT"]
+    assert [price["currency"] for price in plans["KZ-T-B"]["prices"]] == ["KZT"]
+    assert len([s for s in seen if "FROM plan" in s]) == 1, seen

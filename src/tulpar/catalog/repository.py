@@ -4,15 +4,19 @@ from datetime import datetime
 
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from tulpar.models import Bundle, Order, Plan, PlanPrice
+
+# Plans come with their prices in one statement: a "selectin" load would be a second one,
+# with its IN list rendered into the statement text on every call (no statement cache, no
+# prepared plan).
 
 
 def sellable(session: Session, *, at: datetime, channel: str | None) -> list[Plan]:
     query = (
         select(Plan)
-        .options(selectinload(Plan.prices))
+        .options(joinedload(Plan.prices))
         .where(
             Plan.retired_at.is_(None),
             or_(Plan.sellable_from.is_(None), Plan.sellable_from <= at),
@@ -22,17 +26,15 @@ def sellable(session: Session, *, at: datetime, channel: str | None) -> list[Pla
     )
     if channel is not None:
         query = query.where(Plan.channels.contains([channel]))
-    return list(session.scalars(query))
+    return list(session.scalars(query).unique())
 
 
 def all_plans(session: Session) -> list[Plan]:
-    query = select(Plan).options(selectinload(Plan.prices)).order_by(Plan.validity_days, Plan.code)
-    return list(session.scalars(query))
+    query = select(Plan).options(joinedload(Plan.prices)).order_by(Plan.validity_days, Plan.code)
+    return list(session.scalars(query).unique())
 
 
 def by_code(session: Session, code: str, *, for_update: bool = False) -> Plan | None:
-    # One plan and its prices in one statement (a second, "selectin" one renders its IN list
-    # into the text on every call: no statement cache, no prepared plan).
     query = select(Plan).options(joinedload(Plan.prices)).where(Plan.code == code)
     if for_update:
         # Edits of one plan queue behind each other, so each audit row's "before" is what the
