@@ -196,7 +196,7 @@ def _finish(
     provisioning.next_check_at = None
     if provisioning.next_job_id is not None:
         # A poll or retry still waiting would only find the order settled; drop it so the
-        # card's next renewal does not queue behind it. The job running now has not to be.
+        # card's next renewal does not queue behind it. The job running now needs no cancelling.
         if provisioning.next_job_id != running_job_id():
             cancel_waiting_in_transaction(session, provisioning.next_job_id)
         provisioning.next_job_id = None
