@@ -10,10 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.fixtures.statements import statements_run
 from tests.payment.flow import seed
 from tulpar.app import create_app
 
@@ -38,20 +37,12 @@ def test_placing_a_renewal_reads_its_card_plan_and_order_once(
     committed: sessionmaker[Session], api: TestClient
 ) -> None:
     iccid, headers = seed(committed)
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(" ".join(str(args[2]).split()))
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
+    with statements_run() as seen:
         placed = api.post(
             "/v1/orders",
             json={"card": iccid, "plan": "P"},
             headers={**headers, "Idempotency-Key": "once"},
         )
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
     assert placed.status_code == 201, placed.text
     answer = placed.json()

@@ -6,11 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from threading import Barrier
 
-from sqlalchemy import event, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_card
+from tests.fixtures.statements import statements_run
 from tulpar import clock
 from tulpar.db import transaction
 from tulpar.models import (
@@ -152,16 +152,8 @@ def test_paying_moves_the_order_names_the_attempt_and_writes_the_event_in_one_st
     )
     session.add(payment)
     session.flush()
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
+    with statements_run() as statements:
         paid = order_service.pay(session, order.id, payment_id=payment.id, actor="test")
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
     assert paid is True
     assert len(statements) == 1, statements

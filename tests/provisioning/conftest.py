@@ -4,6 +4,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select, text
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tulpar import clock
 from tulpar.inbox.service import HANDLE_TASK
 from tulpar.integrations.carrier.http import close_adapters
-from tulpar.jobs import defer_in_transaction
+from tulpar.jobs import defer_in_transaction, expose_job_id
 from tulpar.models import (
     Bundle,
     Card,
@@ -155,3 +156,8 @@ def run_jobs_until(
         if time.monotonic() > deadline:
             raise AssertionError("the jobs did not finish in time")
         time.sleep(0.05)
+
+
+def run_as_job(job_id: int, call: Callable[[], None]) -> None:
+    """``call`` as the body of job ``job_id`` (what the worker's middleware sets up)."""
+    expose_job_id(call, SimpleNamespace(job=SimpleNamespace(id=job_id)), None)  # type: ignore[arg-type]

@@ -6,22 +6,20 @@ rather than leaving it to the sweep of overdue provisionings minutes later."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import SimpleNamespace
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card, create_plan
-from tests.provisioning.conftest import create_paid_order, handled_by_running_job, order_state
+from tests.provisioning.conftest import (
+    create_paid_order,
+    handled_by_running_job,
+    order_state,
+    run_as_job,
+)
 from tulpar.carrier_sim.server import simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
 from tulpar.fulfilment import paid
 from tulpar.fulfilment.tasks import handle_inbox_message
-from tulpar.jobs import expose_job_id
-
-
-def _running(job_id: int, call: Callable[[], None]) -> None:
-    """``call`` as the body of job ``job_id`` (what the worker's middleware sets up)."""
-    expose_job_id(call, SimpleNamespace(job=SimpleNamespace(id=job_id)), None)  # type: ignore[arg-type]
 
 
 def test_the_retry_of_a_payment_job_that_died_mid_provisioning_completes_the_renewal(
@@ -42,11 +40,11 @@ def test_the_retry_of_a_payment_job_that_died_mid_provisioning_completes_the_ren
 
     with simulator_in_thread(SimulatorSettings()) as simulator:
         configure(carrier_url=simulator.url)
-        _running(job_id, lambda: handle_inbox_message(message_id=message_id))
+        run_as_job(job_id, lambda: handle_inbox_message(message_id=message_id))
         applications = dict(simulator.book.applications)
 
     assert order_state(committed, order_id) == "completed"
     assert applications == {f"order-{order_id}": 1}
     # A second retry finds nothing left to carry.
-    _running(job_id, lambda: handle_inbox_message(message_id=message_id))
+    run_as_job(job_id, lambda: handle_inbox_message(message_id=message_id))
     assert order_state(committed, order_id) == "completed"

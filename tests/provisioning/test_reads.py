@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from types import SimpleNamespace
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card, create_plan
 from tests.fixtures.sms import RecordingSmsProvider
+from tests.fixtures.statements import COMMIT, statements_run
 from tests.payment.flow import seed
-from tests.provisioning.conftest import create_paid_order, handled_by_running_job, order_state
+from tests.provisioning.conftest import (
+    create_paid_order,
+    handled_by_running_job,
+    order_state,
+    run_as_job,
+)
 from tulpar.app import create_app
 from tulpar.carrier_sim.server import simulator_in_thread
 from tulpar.carrier_sim.settings import SimulatorSettings
@@ -26,36 +29,15 @@ from tulpar.fulfilment import paid, tasks
 from tulpar.fulfilment.payments import on_payment
 from tulpar.integrations.payments.protocol import ProviderPayment, ProviderStatus
 from tulpar.integrations.sms import use_provider
-from tulpar.jobs import expose_job_id
 from tulpar.models import Provisioning
 from tulpar.payment import service as payment_service
-
-
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    """The statements run meanwhile, and ``COMMIT`` where a transaction ends."""
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(" ".join(str(args[2]).split()))
-
-    def commit(connection: object) -> None:
-        seen.append("COMMIT")
-
-    event.listen(Engine, "before_cursor_execute", record)
-    event.listen(Engine, "commit", commit)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
-        event.remove(Engine, "commit", commit)
 
 
 def _rows_read_per_transaction(statements: list[str]) -> list[Counter[str]]:
     """Whole rows read (``SELECT t.id, t.… FROM t``), by table, in each transaction."""
     transactions: list[Counter[str]] = [Counter()]
     for statement in statements:
-        if statement in ("COMMIT", "ROLLBACK"):
+        if statement == COMMIT:
             transactions.append(Counter())
         found = re.match(r"SELECT (\w+)\.id, \1\.", statement)
         if found:
@@ -74,7 +56,7 @@ def test_a_renewal_reads_its_order_card_and_plan_once_per_transaction(
     with (
         simulator_in_thread(SimulatorSettings()) as simulator,
         use_provider(RecordingSmsProvider()),
-        _statements() as seen,
+        statements_run() as seen,
     ):
         configure(carrier_url=simulator.url)
         tasks.apply(order_id=order_id)
@@ -97,7 +79,7 @@ def test_a_renewal_provisioned_in_line_names_its_job_with_the_call_and_cancels_n
         message_id, job_id = handled_by_running_job(session, external_id="evt_reads")
         order_id = order.id
         in_line = paid.InLineProvisioning(job_id)
-        with _statements() as starting:
+        with statements_run() as starting:
             paid.on_paid(session, order, in_line=in_line)
             session.commit()
     assert len(in_line.calls) == 1
@@ -116,14 +98,10 @@ def test_a_renewal_provisioned_in_line_names_its_job_with_the_call_and_cancels_n
         use_provider(RecordingSmsProvider()),
     ):
         configure(carrier_url=simulator.url)
-        with _statements() as finishing:
+        with statements_run() as finishing:
             # The job's retry carries the call on; settling it cancels no job: the one
             # carrying it is the job running.
-            expose_job_id(
-                lambda: tasks.handle_inbox_message(message_id=message_id),
-                SimpleNamespace(job=SimpleNamespace(id=job_id)),  # type: ignore[arg-type]
-                None,
-            )
+            run_as_job(job_id, lambda: tasks.handle_inbox_message(message_id=message_id))
 
     assert order_state(committed, order_id) == "completed"
     cancels = [s for s in finishing if "procrastinate_cancel_job" in s]
@@ -148,7 +126,7 @@ def test_a_payment_that_arrives_locks_its_order_once_and_starts_the_renewal_from
     with committed() as session:
         _, job_id = handled_by_running_job(session, external_id="evt_arrives")
         in_line = paid.InLineProvisioning(job_id)
-        with _statements() as handling:
+        with statements_run() as handling:
             report = payment_service.apply_status(
                 session, payment_id, ProviderPayment(reference="", status=ProviderStatus.succeeded)
             )

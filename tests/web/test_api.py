@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tests.fixtures.factories import create_active_card, create_plan, make_iccid
+from tests.fixtures.statements import statements_run
 from tulpar.kit.format import GB
 from tulpar.models import Channel
 
@@ -116,16 +115,8 @@ def test_plans_and_their_prices_are_read_in_one_statement(
     create_plan(session, code="KZ-T-A", prices_minor={"KZT": 3_500_00, "CNY": 52_00})
     create_plan(session, code="KZ-T-B", prices_minor={"KZT": 5_900_00})
     session.commit()
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
+    with statements_run() as seen:
         plans = {p["code"]: p for p in client.get("/v1/plans").json()["data"]}
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
     assert [price["currency"] for price in plans["KZ-T-A"]["prices"]] == ["CNY", "KZT"]
     assert [price["currency"] for price in plans["KZ-T-B"]["prices"]] == ["KZT"]
