@@ -25,7 +25,7 @@ from tulpar.integrations.carrier.http import close_adapters
 from tulpar.integrations.payments.sandbox import close_delivery_client
 from tulpar.job_recovery import release_stalled
 from tulpar.jobs import app, worker_connector
-from tulpar.kit import metrics
+from tulpar.kit import heap, metrics
 from tulpar.kit.logging import configure_logging
 
 log = structlog.get_logger()
@@ -164,6 +164,7 @@ async def _standalone(concurrency: int) -> None:
     if settings.worker_metrics_port is not None:
         # Loopback only: scrape it from the same host (or through an authenticated proxy).
         prometheus_client.start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
+    heap.settle()
     try:
         await run_worker(concurrency=concurrency, handle_signals=True)
     finally:

@@ -17,6 +17,7 @@ from tulpar.db import get_sessionmaker, libpq_url, transaction
 from tulpar.demo import carrier as demo_carrier
 from tulpar.demo import seed
 from tulpar.demo import staff as demo_staff
+from tulpar.kit import heap
 from tulpar.kit.forwarded import SERVER_OPTIONS
 from tulpar.migrations_runner import upgrade
 from tulpar.worker import run_worker
@@ -111,9 +112,11 @@ async def _run_web_and_worker(
     listener: socket.socket, *, host: str, port: int, carrier: demo_carrier.DemoCarrier
 ) -> None:
     # host and port only label uvicorn's log lines; it serves on the listener.
+    app = create_app()
+    heap.settle()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(),
+            app,
             host=host,
             port=port,
             log_level="info",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import TYPE_CHECKING
 
 import typer
 import uvicorn
@@ -9,11 +10,23 @@ import uvicorn
 from tulpar import worker as worker_module
 from tulpar.cli.common import exit_normally_on_sigterm, refuse_unsafe_environment, schema_required
 from tulpar.db import libpq_url
-from tulpar.kit import metrics
+from tulpar.kit import heap, metrics
 from tulpar.kit.forwarded import SERVER_OPTIONS
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 # uvicorn imports the app in each of its processes (``--workers``): a factory, called there.
-APP_FACTORY = "tulpar.app:create_app"
+APP_FACTORY = "tulpar.cli.serve:served_app"
+
+
+def served_app() -> FastAPI:
+    """The app as ``tulpar serve`` runs it: built, then its heap settled (``kit.heap``)."""
+    from tulpar.app import create_app  # only in the web processes, not in every command
+
+    app = create_app()
+    heap.settle()
+    return app
 
 
 def serve(
