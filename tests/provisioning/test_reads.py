@@ -137,3 +137,48 @@ def test_a_payment_that_arrives_locks_its_order_once_and_starts_the_renewal_from
     assert len(in_line.calls) == 1
     reads = [s for s in handling if s.startswith("SELECT orders.id")]
     assert [read.endswith("FOR UPDATE") for read in reads] == [True], reads
+
+
+def test_recording_an_applied_bundle_writes_the_provisioning_row_once(
+    committed: sessionmaker[Session], configure: Callable[..., None]
+) -> None:
+    with committed() as session:
+        plan = create_plan(session)
+        card, _ = create_active_card(session, plan=plan)
+        order_id = create_paid_order(session, card=card, plan=plan).id
+        session.commit()
+    with (
+        simulator_in_thread(SimulatorSettings()) as simulator,
+        use_provider(RecordingSmsProvider()),
+        statements_run() as seen,
+    ):
+        configure(carrier_url=simulator.url)
+        tasks.apply(order_id=order_id)
+
+    assert order_state(committed, order_id) == "completed"
+    recording = _transactions(seen)[1]
+    updates = [s for s in recording if s.startswith("UPDATE provisionings ")]
+    assert len(updates) == 1, updates
+    # The one UPDATE carries both the carrier's answer and the end of the provisioning.
+    assert "carrier_status=" in updates[0], updates[0]
+    assert "state=" in updates[0], updates[0]
+    with committed() as session:
+        row = session.scalars(select(Provisioning).where(Provisioning.order_id == order_id)).one()
+        assert (row.carrier_status, row.state.value, row.completed_via) == (
+            "applied",
+            "completed",
+            "response",
+        )
+        assert row.finished_at is not None
+        assert row.next_job_id is None
+
+
+def _transactions(statements: list[str]) -> list[list[str]]:
+    """The statements of each transaction that ran one (BEGIN is implicit)."""
+    transactions: list[list[str]] = [[]]
+    for statement in statements:
+        if statement == COMMIT:
+            transactions.append([])
+        else:
+            transactions[-1].append(statement)
+    return [statements for statements in transactions if statements]

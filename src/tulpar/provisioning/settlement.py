@@ -167,7 +167,10 @@ def complete(
 ) -> Settlement:
     """The carrier applied the bundle. A card that cannot take it any more (terminated
     meanwhile) fails instead, so the traveller is refunded."""
-    card = repository.card(session, provisioning.card_id)
+    # Not flushed yet: the carrier's status just set and the end written below go to the
+    # provisioning row in one UPDATE (the card's read does not depend on them).
+    with session.no_autoflush:
+        card = repository.card(session, provisioning.card_id)
     if card is None:
         raise LookupError(f"provisioning {provisioning.id} lost its card")
     try:
