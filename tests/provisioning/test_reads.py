@@ -31,6 +31,7 @@ from tulpar.integrations.payments.protocol import ProviderPayment, ProviderStatu
 from tulpar.integrations.sms import use_provider
 from tulpar.models import Provisioning
 from tulpar.payment import service as payment_service
+from tulpar.provisioning import service as provisioning_service
 
 
 def _rows_read_per_transaction(statements: list[str]) -> list[Counter[str]]:
@@ -85,10 +86,11 @@ def test_a_renewal_provisioned_in_line_names_its_job_with_the_call_and_cancels_n
     assert len(in_line.calls) == 1
     # The order was just paid in this transaction (so locked): its copy is not read again.
     assert not [s for s in starting if s.startswith("SELECT orders.id")], starting
-    # The provisioning is looked for once (none yet), then written with its first call and
-    # the job that makes it in one update.
+    # The provisioning is looked for once (none yet), then inserted with its first call and
+    # the job that makes it: one statement.
     assert len([s for s in starting if s.startswith("SELECT provisionings.id")]) == 1, starting
-    assert len([s for s in starting if s.startswith("UPDATE provisionings")]) == 1, starting
+    assert len([s for s in starting if s.startswith("INSERT INTO provisionings")]) == 1, starting
+    assert not [s for s in starting if s.startswith("UPDATE provisionings")], starting
     with committed() as session:
         carried = session.scalars(select(Provisioning).where(Provisioning.order_id == order_id))
         assert carried.one().next_job_id == job_id
@@ -137,6 +139,35 @@ def test_a_payment_that_arrives_locks_its_order_once_and_starts_the_renewal_from
     assert len(in_line.calls) == 1
     reads = [s for s in handling if s.startswith("SELECT orders.id")]
     assert [read.endswith("FOR UPDATE") for read in reads] == [True], reads
+
+
+def test_starting_a_renewal_inserts_its_provisioning_with_the_first_call_in_one_statement(
+    committed: sessionmaker[Session], configure: Callable[..., None]
+) -> None:
+    with committed() as session:
+        plan = create_plan(session)
+        card, _ = create_active_card(session, plan=plan)
+        order_id = create_paid_order(session, card=card, plan=plan).id
+        session.commit()
+    with (
+        simulator_in_thread(SimulatorSettings()) as simulator,
+        use_provider(RecordingSmsProvider()),
+        statements_run() as seen,
+    ):
+        configure(carrier_url=simulator.url)
+        tasks.apply(order_id=order_id)
+
+    assert order_state(committed, order_id) == "completed"
+    starting = _transactions(seen)[0]
+    writes = [s for s in starting if re.match(r"(INSERT INTO|UPDATE) provisionings ", s)]
+    assert len(writes) == 1, writes
+    assert writes[0].startswith("INSERT INTO provisionings "), writes[0]
+    attempts = [s for s in starting if s.startswith("INSERT INTO provisioning_attempts ")]
+    assert len(attempts) == 1, starting
+    with committed() as session:
+        row = session.scalars(select(Provisioning).where(Provisioning.order_id == order_id)).one()
+        assert row.attempts == 1
+        assert [a.number for a in provisioning_service.attempts_of(session, row)] == [1]
 
 
 def test_recording_an_applied_bundle_writes_the_provisioning_row_once(

@@ -14,9 +14,12 @@ from tulpar.models import (
 )
 
 
-def add(session: Session, row: Provisioning | ProvisioningAttempt) -> None:
+def add(session: Session, row: Provisioning | ProvisioningAttempt, *, flush: bool = True) -> None:
+    """``flush=False``: inserted by the session's next flush, with what the transaction sets
+    on it until then (one INSERT rather than an INSERT and an UPDATE)."""
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def for_order(session: Session, order_id: int, *, for_update: bool = False) -> Provisioning | None:

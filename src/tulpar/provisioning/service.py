@@ -101,6 +101,7 @@ def begin_call(
         provisioning.next_job_id = carried_by
     # If this run dies, the sweep finds the order overdue and queues it again.
     provisioning.next_check_at = now + timedelta(seconds=2 * get_settings().carrier_timeout_seconds)
+    session.flush()  # a provisioning started just now gets its id: the attempt refers to it
     attempt = ProvisioningAttempt(
         provisioning_id=provisioning.id,
         order_id=order_id,
@@ -239,7 +240,8 @@ def start(session: Session, order: Order, *, now: datetime) -> Provisioning:
         retry_until=now + _retry_window(),
         next_check_at=now,
     )
-    repository.add(session, provisioning)
+    # Inserted with its first call (:func:`begin_call`), which is recorded next.
+    repository.add(session, provisioning, flush=False)
     return provisioning
 
 
