@@ -49,20 +49,7 @@ def _rows_read_per_transaction(statements: list[str]) -> list[Counter[str]]:
 def test_a_renewal_reads_its_order_card_and_plan_once_per_transaction(
     committed: sessionmaker[Session], configure: Callable[..., None]
 ) -> None:
-    with committed() as session:
-        plan = create_plan(session)
-        card, _ = create_active_card(session, plan=plan)
-        order_id = create_paid_order(session, card=card, plan=plan).id
-        session.commit()
-    with (
-        simulator_in_thread(SimulatorSettings()) as simulator,
-        use_provider(RecordingSmsProvider()),
-        statements_run() as seen,
-    ):
-        configure(carrier_url=simulator.url)
-        tasks.apply(order_id=order_id)
-
-    assert order_state(committed, order_id) == "completed"
+    _, seen = _provisioned_by_a_job(committed, configure)
     reads = _rows_read_per_transaction(seen)
     starting, recording = reads[0], reads[1]
     assert (starting["orders"], starting["cards"], starting["plans"]) == (1, 1, 1), starting
@@ -144,20 +131,7 @@ def test_a_payment_that_arrives_locks_its_order_once_and_starts_the_renewal_from
 def test_starting_a_renewal_inserts_its_provisioning_with_the_first_call_in_one_statement(
     committed: sessionmaker[Session], configure: Callable[..., None]
 ) -> None:
-    with committed() as session:
-        plan = create_plan(session)
-        card, _ = create_active_card(session, plan=plan)
-        order_id = create_paid_order(session, card=card, plan=plan).id
-        session.commit()
-    with (
-        simulator_in_thread(SimulatorSettings()) as simulator,
-        use_provider(RecordingSmsProvider()),
-        statements_run() as seen,
-    ):
-        configure(carrier_url=simulator.url)
-        tasks.apply(order_id=order_id)
-
-    assert order_state(committed, order_id) == "completed"
+    order_id, seen = _provisioned_by_a_job(committed, configure)
     starting = _transactions(seen)[0]
     writes = [s for s in starting if re.match(r"(INSERT INTO|UPDATE) provisionings ", s)]
     assert len(writes) == 1, writes
@@ -173,20 +147,7 @@ def test_starting_a_renewal_inserts_its_provisioning_with_the_first_call_in_one_
 def test_recording_an_applied_bundle_writes_the_provisioning_row_once(
     committed: sessionmaker[Session], configure: Callable[..., None]
 ) -> None:
-    with committed() as session:
-        plan = create_plan(session)
-        card, _ = create_active_card(session, plan=plan)
-        order_id = create_paid_order(session, card=card, plan=plan).id
-        session.commit()
-    with (
-        simulator_in_thread(SimulatorSettings()) as simulator,
-        use_provider(RecordingSmsProvider()),
-        statements_run() as seen,
-    ):
-        configure(carrier_url=simulator.url)
-        tasks.apply(order_id=order_id)
-
-    assert order_state(committed, order_id) == "completed"
+    order_id, seen = _provisioned_by_a_job(committed, configure)
     recording = _transactions(seen)[1]
     updates = [s for s in recording if s.startswith("UPDATE provisionings ")]
     assert len(updates) == 1, updates
@@ -213,3 +174,24 @@ def _transactions(statements: list[str]) -> list[list[str]]:
         else:
             transactions[-1].append(statement)
     return [statements for statements in transactions if statements]
+
+
+def _provisioned_by_a_job(
+    committed: sessionmaker[Session], configure: Callable[..., None]
+) -> tuple[int, list[str]]:
+    """A paid renewal provisioned by ``provisioning.apply`` against the carrier simulator:
+    its order id, and the statements the job ran."""
+    with committed() as session:
+        plan = create_plan(session)
+        card, _ = create_active_card(session, plan=plan)
+        order_id = create_paid_order(session, card=card, plan=plan).id
+        session.commit()
+    with (
+        simulator_in_thread(SimulatorSettings()) as simulator,
+        use_provider(RecordingSmsProvider()),
+        statements_run() as seen,
+    ):
+        configure(carrier_url=simulator.url)
+        tasks.apply(order_id=order_id)
+    assert order_state(committed, order_id) == "completed"
+    return order_id, seen
