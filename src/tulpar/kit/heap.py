@@ -2,8 +2,8 @@
 
 What a web or worker process builds while starting (modules, mappers, routes, compiled
 templates) lives as long as the process. Left to the garbage collector, every full
-collection walks it again: on the renewal path that was a pause of 0.3–0.4 s per worker
-every few hundred renewals, with every job slot stopped. :func:`settle` moves it out of the
+collection walks it again, holding the GIL: 0.3–0.4 s per worker every few hundred renewals
+in the renewal benchmark, with every job slot stopped. :func:`settle` moves it out of the
 collector's sight (``gc.freeze``); what requests and jobs allocate afterwards is collected
 as before. Only entry points that run until stopped call it; tests and commands do not."""
 
