@@ -3,6 +3,8 @@ inbox (committed transactions: receipts are stored by the session's own thread).
 
 from __future__ import annotations
 
+import asyncio
+
 import smpp34
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.fixtures.factories import create_active_card, create_card
 from tests.sms.conftest import handle_inbox, wait_for_inbox
 from tests.sms.fake_smsc import FakeSmsc
-from tulpar.integrations.sms.smpp import SmppProvider
+from tulpar.integrations.sms.smpp import SmppConfig, SmppProvider
 from tulpar.models import Notification, NotificationState
 from tulpar.models.notification import NotificationPart
 from tulpar.notification import service
@@ -174,3 +176,18 @@ def test_a_text_to_our_number_is_answered_with_the_balance(
         (reply,) = service.for_card(session, card.id)
     assert reply.template == "balance_reply"
     assert reply.body.startswith("Tulpar: баланс. Действует до ")
+
+
+def test_closing_the_provider_leaves_no_task_of_its_session_behind(smsc: FakeSmsc) -> None:
+    provider = SmppProvider(
+        SmppConfig(
+            host=smsc.host, port=smsc.port, system_id="tulpar", password="secret", sender="Tulpar"
+        ),
+        on_inbound=lambda arrival: None,
+    )
+    provider.start()  # the session's tasks run on the provider's own loop
+    loop = provider._loop
+    assert loop is not None
+    provider.close()
+    assert loop.is_closed()
+    assert all(task.done() for task in asyncio.all_tasks(loop))

@@ -166,6 +166,8 @@ class SmppProvider:
             log.warning("sms.smpp.unbind_timeout")
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
+        if not thread.is_alive():
+            _finish_loop(loop)
 
     def is_bound(self) -> bool:
         esme = self._esme
@@ -372,3 +374,16 @@ class _Hook(AbstractHook):  # type: ignore[misc]
 class _RateLimiter(SimpleRateLimiter):  # type: ignore[misc]
     def __init__(self, per_second: float) -> None:
         super().__init__(StructuredLogger("tulpar.smpp.rate", WARNING), send_rate=float(per_second))
+
+
+def _finish_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what the session left on its stopped loop (the SMPP library's reader, sender
+    and keeper tasks outlive an unbind that failed) and close the loop. Left pending, they
+    are torn down whenever the garbage collector finds them, on a loop that cannot run their
+    clean-up any more."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
