@@ -385,5 +385,6 @@ def _finish_loop(loop: asyncio.AbstractEventLoop) -> None:
     for task in pending:
         task.cancel()
     if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        # Bounded: a task that will not end must not hang the process's shutdown.
+        loop.run_until_complete(asyncio.wait(pending, timeout=5))
     loop.close()
