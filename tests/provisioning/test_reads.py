@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.factories import create_active_card, create_plan
 from tests.fixtures.sms import RecordingSmsProvider
-from tests.fixtures.statements import COMMIT, statements_run
+from tests.fixtures.statements import by_transaction, statements_run
 from tests.payment.flow import seed
 from tests.provisioning.conftest import (
     create_paid_order,
@@ -36,14 +36,15 @@ from tulpar.provisioning import service as provisioning_service
 
 def _rows_read_per_transaction(statements: list[str]) -> list[Counter[str]]:
     """Whole rows read (``SELECT t.id, t.… FROM t``), by table, in each transaction."""
-    transactions: list[Counter[str]] = [Counter()]
-    for statement in statements:
-        if statement == COMMIT:
-            transactions.append(Counter())
-        found = re.match(r"SELECT (\w+)\.id, \1\.", statement)
-        if found:
-            transactions[-1][found.group(1)] += 1
-    return [read for read in transactions if read]
+    reads = [
+        Counter(
+            found.group(1)
+            for statement in transaction
+            if (found := re.match(r"SELECT (\w+)\.id, \1\.", statement))
+        )
+        for transaction in by_transaction(statements)
+    ]
+    return [read for read in reads if read]
 
 
 def test_a_renewal_reads_its_order_card_and_plan_once_per_transaction(
@@ -132,7 +133,7 @@ def test_starting_a_renewal_inserts_its_provisioning_with_the_first_call_in_one_
     committed: sessionmaker[Session], configure: Callable[..., None]
 ) -> None:
     order_id, seen = _provisioned_by_a_job(committed, configure)
-    starting = _transactions(seen)[0]
+    starting = by_transaction(seen)[0]
     writes = [s for s in starting if re.match(r"(INSERT INTO|UPDATE) provisionings ", s)]
     assert len(writes) == 1, writes
     assert writes[0].startswith("INSERT INTO provisionings "), writes[0]
@@ -148,7 +149,7 @@ def test_recording_an_applied_bundle_writes_the_provisioning_row_once(
     committed: sessionmaker[Session], configure: Callable[..., None]
 ) -> None:
     order_id, seen = _provisioned_by_a_job(committed, configure)
-    recording = _transactions(seen)[1]
+    recording = by_transaction(seen)[1]
     updates = [s for s in recording if s.startswith("UPDATE provisionings ")]
     assert len(updates) == 1, updates
     # The one UPDATE carries both the carrier's answer and the end of the provisioning.
@@ -163,17 +164,6 @@ def test_recording_an_applied_bundle_writes_the_provisioning_row_once(
         )
         assert row.finished_at is not None
         assert row.next_job_id is None
-
-
-def _transactions(statements: list[str]) -> list[list[str]]:
-    """The statements of each transaction that ran one (BEGIN is implicit)."""
-    transactions: list[list[str]] = [[]]
-    for statement in statements:
-        if statement == COMMIT:
-            transactions.append([])
-        else:
-            transactions[-1].append(statement)
-    return [statements for statements in transactions if statements]
 
 
 def _provisioned_by_a_job(
